@@ -1,0 +1,29 @@
+"""Length-bucketed batches: documents of similar length share a batch, so padding stays minimal."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from elmo_lib.vocab import PAD_ID
+
+
+def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """Return index batches of similar-length documents; shuffled (ties and batch order) when `rng` is given."""
+    n = len(lengths)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    order = order[np.argsort(lengths[order], kind="stable")]
+    batches = [order[i:i + batch_size] for i in range(0, n, batch_size)]
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def pad_ids(docs: Sequence[np.ndarray], pad_id: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (ids (batch, max_len) int64 padded with `pad_id`, lengths (batch,) int64)."""
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    ids = np.full((len(docs), int(lengths.max())), pad_id, dtype=np.int64)
+    for row, doc in enumerate(docs):
+        ids[row, :len(doc)] = doc
+    return torch.from_numpy(ids), torch.from_numpy(lengths)

@@ -1,0 +1,1 @@
+"""Word representations: static (SVD, skip-gram) and contextual (ELMo biLM)."""

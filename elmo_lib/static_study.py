@@ -1,0 +1,59 @@
+"""The static-embedding arm of the study: window sweep, embeddings, shared classifier, metrics."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from elmo_lib.classify import DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier, predict
+from elmo_lib.config import Profile, settings_hash
+from elmo_lib.corpus import Corpus
+from elmo_lib.device import choose_device
+from elmo_lib.embeddings.skipgram import train_skipgram
+from elmo_lib.embeddings.static import StaticEmbeddings
+from elmo_lib.embeddings.svd import train_svd
+from elmo_lib.embeddings.sweep import sweep_windows
+from elmo_lib.io import write_json
+from elmo_lib.metrics import model_result
+
+STATIC_METHODS = ("svd", "skipgram")
+
+
+def train_static(method: str, corpus: Corpus, profile: Profile) -> StaticEmbeddings:
+    """Return the static embeddings of `method` at the window that scores best on validation."""
+    if method == "svd":
+        cfg = profile.svd
+        return sweep_windows(lambda w: train_svd(corpus.train.ids, corpus.vocab, cfg, w), cfg.windows,
+                             corpus, label="svd window sweep")[0]
+    if method == "skipgram":
+        cfg = profile.skipgram
+        return sweep_windows(lambda w: train_skipgram(corpus.train.ids, corpus.vocab, cfg, w), cfg.windows,
+                             corpus, label="skip-gram window sweep")[0]
+    raise ValueError(f"method must be one of {STATIC_METHODS}, not {method!r}")
+
+
+def classify_static(method: str, embeddings: StaticEmbeddings, corpus: Corpus, profile: Profile) -> dict:
+    """Return the metrics record of the shared classifier trained on frozen `embeddings`."""
+    device = choose_device(profile.classifier.device)
+    model = DocumentClassifier(StaticEncoder(embeddings.vectors), profile.classifier.hidden,
+                               profile.classifier.dropout)
+    sources = {name: TokenIdSource(split) for name, split in corpus.splits().items()}
+    fit = fit_classifier(model, sources["train"], sources["validation"], profile.classifier, device, desc=method)
+    splits = {name: (sources[name].labels, predict(model, sources[name], device))
+              for name in ("train", "validation", "test")}
+    settings = {"embedding": embeddings.info, "classifier": profile.classifier.__dict__,
+                "vocab_size": len(corpus.vocab), "settings_hash": settings_hash(profile.data, profile.vocab,
+                getattr(profile, method), profile.classifier)}
+    return model_result(method, splits, settings, {"history": fit.history, "best_epoch": fit.best_epoch,
+                                                   "train_seconds": fit.seconds})
+
+
+def run_static(method: str, corpus: Corpus, profile: Profile, out_dir: str | Path) -> dict:
+    """Train `method`'s embeddings and classifier; save embeddings and metrics.json under out_dir/method."""
+    folder = Path(out_dir) / method
+    started = time.perf_counter()
+    embeddings = train_static(method, corpus, profile)
+    embeddings.save(folder / "embeddings")
+    result = classify_static(method, embeddings, corpus, profile)
+    result["wall_seconds"] = time.perf_counter() - started
+    write_json(folder / "metrics.json", result)
+    return result

@@ -1,0 +1,46 @@
+import numpy as np
+import torch
+
+from elmo_lib.classify import BiLSTMMaxPool, DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier
+from elmo_lib.config import ClassifierConfig
+from elmo_lib.corpus import EncodedSplit
+
+
+def test_padding_does_not_change_predictions():
+    torch.manual_seed(0)
+    head = BiLSTMMaxPool(input_dim=5, hidden=7).eval()
+    short = torch.randn(1, 3, 5)
+    long = torch.randn(1, 9, 5)
+    padded = torch.zeros(2, 9, 5)
+    padded[0, :3] = short[0]
+    padded[1] = long[0]
+    padded[0, 3:] = 1e3  # garbage in the padding must not matter
+    alone = head(short, torch.tensor([3]))
+    batched = head(padded, torch.tensor([3, 9]))
+    torch.testing.assert_close(batched[0], alone[0], rtol=0, atol=1e-6)
+
+
+def test_logits_have_no_activation():
+    head = BiLSTMMaxPool(input_dim=4, hidden=3).eval()
+    logits = head(torch.randn(8, 5, 4) * 10, torch.full((8,), 5))
+    assert (logits < 0).any() and not torch.allclose(logits.exp().sum(1), torch.ones(8))
+
+
+def _toy_split(n: int, seed: int) -> EncodedSplit:
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=n)
+    ids = [np.concatenate([[4 + label], rng.integers(8, 20, size=rng.integers(1, 9))]).astype(np.int32)
+           for label in labels]
+    return EncodedSplit("toy", ids, labels)
+
+
+def test_static_embeddings_stay_frozen_and_classifier_learns():
+    vectors = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
+    model = DocumentClassifier(StaticEncoder(vectors), hidden=8, dropout=0.0)
+    before = model.encoder.embedding.weight.detach().clone()
+    cfg = ClassifierConfig(hidden=8, lr=1e-2, max_epochs=6, patience=6, batch_size=16)
+    fit = fit_classifier(model, TokenIdSource(_toy_split(400, 1)), TokenIdSource(_toy_split(100, 2)),
+                         cfg, torch.device("cpu"))
+    assert torch.equal(model.encoder.embedding.weight, before)
+    assert not model.encoder.embedding.weight.requires_grad
+    assert fit.best_val_accuracy > 0.9
