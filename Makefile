@@ -1,11 +1,12 @@
-# elmo_lib: `make setup`, `make test`, `make data`, `make bench`.
+# elmo_lib: `make setup`, `make report`, `make test`, `make data`, `make bench`.
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
 AG_NEWS_DIR ?= data/ag_news
 export AG_NEWS_DIR
 
-.PHONY: setup test data bench clean
+.PHONY: setup report test data bench clean
+PROFILE ?= auto
 
 setup: $(VENV)/.installed
 
@@ -16,6 +17,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m ipykernel install --user --name elmo-lib --display-name "Python (elmo-lib)"
 	touch $@
 
+report: setup
+	$(PY) -m elmo_lib report --profile $(PROFILE)
+
 test: setup
 	$(PY) -m pytest -q
 
@@ -23,6 +27,7 @@ data: setup
 	$(PY) -m elmo_lib data download --data-dir "$(AG_NEWS_DIR)"
 
 bench: setup
+	$(PY) -m elmo_lib bench pretrain --profile cpu --json benchmarks/pretrain_latest.json | tee benchmarks/pretrain_latest.txt
 	$(PY) benchmarks/bench_static.py | tee benchmarks/static_latest.txt
 
 clean:

@@ -73,6 +73,46 @@ class ClassifierConfig:
 
 
 @dataclass(frozen=True)
+class BiLMConfig:
+    """biLM sizes; the defaults are the reference architecture (100-d embedding, 2 x LSTM(256) per direction)."""
+
+    embed_dim: int = 100
+    hidden: int = 256
+    layers: int = 2
+    dropout: float = 0.1
+    softmax: str = "adaptive"                       # "full" (the reference) or "adaptive"
+    cutoffs: tuple[int, ...] = (2000, 8000)         # adaptive softmax cluster bounds over frequency-ordered ids
+    div_value: float = 4.0
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """biLM pretraining: Adam at lr 1e-3 with a short warm-up, clipping, checkpoints, length buckets."""
+
+    epochs: int = 1
+    batch_size: int = 64                  # sentences per global batch (split across ranks under torchrun)
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    warmup_steps: int = 100
+    clip_norm: float = 1.0
+    checkpoint_every: int = 200           # steps; a checkpoint is also written at every epoch end
+    max_steps_per_epoch: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "auto"               # auto: bf16 autocast on CUDA, fp32 on CPU; or fp32 / bf16
+
+
+@dataclass(frozen=True)
+class ElmoClassifierConfig:
+    """How ELMo layers feed the shared classifier: the mixing mode and the frozen-λ draw."""
+
+    modes: tuple[str, ...] = ("trainable", "frozen", "function")
+    frozen_seed: int = 1234               # seeds the random draw of the frozen λ weights
+    layer_norm: bool = True               # normalise each biLM layer (no learned parameters) before mixing
+    feature_dtype: str = "float16"        # cached layer outputs
+
+
+@dataclass(frozen=True)
 class Profile:
     """All settings of one study run."""
 
@@ -82,6 +122,9 @@ class Profile:
     svd: SVDConfig = field(default_factory=SVDConfig)
     skipgram: SkipGramConfig = field(default_factory=SkipGramConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    bilm: BiLMConfig = field(default_factory=BiLMConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    elmo: ElmoClassifierConfig = field(default_factory=ElmoClassifierConfig)
 
 
 def _profiles() -> dict[str, Profile]:
@@ -90,12 +133,16 @@ def _profiles() -> dict[str, Profile]:
         data=DataConfig(max_train_rows=3000, max_test_rows=1000, max_tokens=60),
         vocab=VocabConfig(min_freq=2, max_size=5000),
         svd=SVDConfig(dim=50, windows=(2, 5)),
-        skipgram=SkipGramConfig(dim=50, windows=(2, 5), epochs=10),
-        classifier=ClassifierConfig(hidden=32, max_epochs=2, patience=1),
+        skipgram=SkipGramConfig(dim=50, windows=(2, 5), epochs=10, workers=1),  # one worker: deterministic
+        classifier=ClassifierConfig(hidden=32, lr=3e-3, max_epochs=5, patience=2),
+        bilm=BiLMConfig(embed_dim=32, hidden=64, cutoffs=(500, 2000)),
+        pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
     )
-    cpu = Profile(name="cpu")
+    cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=6, patience=2),
+                  pretrain=PretrainConfig(epochs=2))
     full = Profile(name="full", vocab=VocabConfig(min_freq=1),
-                   classifier=ClassifierConfig(hidden=256, max_epochs=10, patience=3))
+                   classifier=ClassifierConfig(hidden=256, max_epochs=10, patience=3),
+                   bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5))
     return {p.name: p for p in (smoke, cpu, full)}
 
 

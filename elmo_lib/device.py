@@ -23,10 +23,19 @@ def choose_device(name: str = "auto", announce: bool = True) -> torch.device:
     return device
 
 
-def autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """Return the mixed-precision context for `device`: bf16 autocast on CUDA, nothing on CPU."""
-    if device.type == "cuda":
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+def resolve_precision(device: torch.device, precision: str = "auto") -> str:
+    """Return "bf16" or "fp32": auto means bf16 on CUDA and fp32 on CPU."""
+    if precision not in ("auto", "fp32", "bf16"):
+        raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
+    if precision == "auto":
+        return "bf16" if device.type == "cuda" else "fp32"
+    return precision
+
+
+def autocast(device: torch.device, precision: str = "auto") -> contextlib.AbstractContextManager:
+    """Return the mixed-precision context: bf16 autocast where the precision resolves to bf16, else nothing."""
+    if resolve_precision(device, precision) == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 

@@ -1,8 +1,7 @@
 """The static-embedding arm of the study: window sweep, embeddings, shared classifier, metrics."""
 from __future__ import annotations
 
-import time
-from pathlib import Path
+from dataclasses import asdict
 
 from elmo_lib.classify import DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier, predict
 from elmo_lib.config import Profile, settings_hash
@@ -12,7 +11,6 @@ from elmo_lib.embeddings.skipgram import train_skipgram
 from elmo_lib.embeddings.static import StaticEmbeddings
 from elmo_lib.embeddings.svd import train_svd
 from elmo_lib.embeddings.sweep import sweep_windows
-from elmo_lib.io import write_json
 from elmo_lib.metrics import model_result
 
 STATIC_METHODS = ("svd", "skipgram")
@@ -40,20 +38,8 @@ def classify_static(method: str, embeddings: StaticEmbeddings, corpus: Corpus, p
     fit = fit_classifier(model, sources["train"], sources["validation"], profile.classifier, device, desc=method)
     splits = {name: (sources[name].labels, predict(model, sources[name], device))
               for name in ("train", "validation", "test")}
-    settings = {"embedding": embeddings.info, "classifier": profile.classifier.__dict__,
+    settings = {"embedding": embeddings.info, "classifier": asdict(profile.classifier),
                 "vocab_size": len(corpus.vocab), "settings_hash": settings_hash(profile.data, profile.vocab,
                 getattr(profile, method), profile.classifier)}
     return model_result(method, splits, settings, {"history": fit.history, "best_epoch": fit.best_epoch,
                                                    "train_seconds": fit.seconds})
-
-
-def run_static(method: str, corpus: Corpus, profile: Profile, out_dir: str | Path) -> dict:
-    """Train `method`'s embeddings and classifier; save embeddings and metrics.json under out_dir/method."""
-    folder = Path(out_dir) / method
-    started = time.perf_counter()
-    embeddings = train_static(method, corpus, profile)
-    embeddings.save(folder / "embeddings")
-    result = classify_static(method, embeddings, corpus, profile)
-    result["wall_seconds"] = time.perf_counter() - started
-    write_json(folder / "metrics.json", result)
-    return result

@@ -4,21 +4,27 @@ import dataclasses
 import pytest
 
 from elmo_lib.config import get_profile
-from elmo_lib.corpus import build_corpus
-from elmo_lib.io import read_json
-from elmo_lib.static_study import run_static
+from elmo_lib.study import Study
+
+
+def OVERRIDES(shared_dir):
+    return {"data.data_dir": str(shared_dir), "data.max_train_rows": 4000, "data.max_test_rows": 800,
+            "classifier.max_epochs": 1, "svd.windows": [2, 5], "skipgram.windows": [3]}
 
 
 @pytest.mark.integration
 def test_static_embeddings_classify_well_above_chance(shared_dir, tmp_path):
-    profile = get_profile("smoke", {"data.data_dir": str(shared_dir), "data.max_train_rows": 4000,
-                                    "data.max_test_rows": 800, "classifier.max_epochs": 1,
-                                    "svd.windows": [2, 5], "skipgram.windows": [3]})
-    corpus = build_corpus(profile.data, profile.vocab)
+    profile = get_profile("smoke", OVERRIDES(shared_dir))
+    study = Study(profile, tmp_path)
     for method in ("svd", "skipgram"):
-        result = run_static(method, corpus, profile, tmp_path)
-        saved = read_json(tmp_path / method / "metrics.json")
-        assert saved["test"]["accuracy"] == result["test"]["accuracy"] > 0.5
-        assert saved["train"]["n"] == len(corpus.train) and saved["test"]["n"] == 800
-        assert (tmp_path / method / "embeddings" / "vectors.npy").is_file()
-    assert set(read_json(tmp_path / "svd" / "metrics.json")["settings"]["embedding"]["window_scores"]) == {"2", "5"}
+        result = study.static(method)
+        assert result["test"]["accuracy"] > 0.5
+        assert result["train"]["n"] == len(study.corpus.train) and result["test"]["n"] == 800
+        assert len(list(tmp_path.glob(f"{method}_embeddings/*/embeddings/vectors.npy"))) == 1
+    assert set(study.static("svd")["settings"]["embedding"]["window_scores"]) == {"2", "5"}
+    # a new classifier setting retrains the classifier but reuses the embeddings
+    changed = Study(get_profile("smoke", {**OVERRIDES(shared_dir), "classifier.hidden": 16}), tmp_path)
+    stamp = next(tmp_path.glob("svd_embeddings/*/embeddings/vectors.npy")).stat().st_mtime_ns
+    assert changed.static("svd")["settings"]["classifier"]["hidden"] == 16
+    assert next(tmp_path.glob("svd_embeddings/*/embeddings/vectors.npy")).stat().st_mtime_ns == stamp
+    assert len(list(tmp_path.glob("svd/*/metrics.json"))) == 2 and "svd embeddings" not in changed.timings

@@ -1,0 +1,108 @@
+"""Pretraining benchmark: a naive reference against our default configuration, same data and budget.
+
+naive: the same dimensions, full softmax, batch 64 in random order, every batch padded to its
+       longest sequence, logits computed at every position (padding masked out of the loss only).
+ours:  the profile's biLM and pretraining settings (length buckets, adaptive softmax by default).
+Both train for the same wall-clock budget; each reports real tokens per second and the exact
+validation perplexity it reaches.
+"""
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from elmo_lib.batching import pad_ids
+from elmo_lib.config import Profile
+from elmo_lib.corpus import build_corpus
+from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
+from elmo_lib.embeddings.elmo import BiLM
+from elmo_lib.io import write_json
+from elmo_lib.pretrain import epoch_batches, lm_sequences, perplexity
+from elmo_lib.vocab import PAD_ID
+
+
+def naive_loss(model: BiLM, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """Return (summed NLL, predictions) computing full-softmax logits at every padded position."""
+    _, forward, backward = model.states(ids, lengths)
+    fwd_logits = model.output(forward[-1][:, :-1])            # (batch, time-1, vocab), padding included
+    bwd_logits = model.output(backward[-1][:, 1:])
+    fwd_targets, bwd_targets = ids[:, 1:], ids[:, :-1].clone()
+    bwd_targets[ids[:, 1:] == PAD_ID] = PAD_ID                  # backward pairs end at the last real token
+    nll = (F.cross_entropy(fwd_logits.flatten(0, 1).float(), fwd_targets.flatten(), ignore_index=PAD_ID, reduction="sum")
+           + F.cross_entropy(bwd_logits.flatten(0, 1).float(), bwd_targets.flatten(), ignore_index=PAD_ID, reduction="sum"))
+    return nll, int((fwd_targets != PAD_ID).sum()) * 2
+
+
+def _train_for(model, batches, sequences, loss_fn, optimiser, scheduler, budget, device, precision) -> dict:
+    """Train until `budget` seconds pass (cycling batches); return tokens, steps and seconds."""
+    model.train()
+    tokens, steps, started = 0, 0, time.perf_counter()
+    while time.perf_counter() - started < budget:
+        for indices in batches:
+            ids, lengths = pad_ids([sequences[i] for i in indices])
+            with autocast(device, precision):
+                nll, count = loss_fn(model, ids.to(device), lengths.to(device))
+            optimiser.zero_grad(set_to_none=True)
+            (nll / count).backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimiser.step()
+            if scheduler is not None:
+                scheduler.step()
+            tokens, steps = tokens + count // 2, steps + 1
+            if time.perf_counter() - started >= budget:
+                break
+    seconds = time.perf_counter() - started
+    return {"tokens": tokens, "steps": steps, "seconds": seconds, "tokens_per_second": tokens / seconds}
+
+
+def run_pretrain_benchmark(profile: Profile, budget_seconds: float = 180.0, json_path: str | None = None) -> dict:
+    """Return (and print) naive versus our tokens/s, their ratio, and each one's validation perplexity."""
+    device = choose_device(profile.pretrain.device)
+    precision = resolve_precision(device, profile.pretrain.precision)
+    corpus = build_corpus(profile.data, profile.vocab)
+    train, val = lm_sequences(corpus.train), lm_sequences(corpus.validation)
+    lengths = np.fromiter((len(s) for s in train), dtype=np.int64, count=len(train))
+    figures = {"device": str(device), "precision": precision, "threads": torch.get_num_threads(),
+               "machine": platform.processor() or platform.machine(), "budget_seconds": budget_seconds,
+               "vocab_size": len(corpus.vocab), "train_documents": len(train), "train_tokens": int(lengths.sum())}
+
+    seed_everything(0)
+    naive_cfg = dataclasses.replace(profile.bilm, softmax="full")
+    naive = BiLM(len(corpus.vocab), naive_cfg).to(device)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(train))
+    naive_batches = [order[i:i + 64] for i in range(0, len(order), 64)]
+    optimiser = torch.optim.Adam(naive.parameters(), lr=profile.pretrain.lr)
+    print(f"naive reference: full softmax over {len(corpus.vocab):,} words, batch 64, no buckets, {budget_seconds:.0f} s")
+    figures["naive"] = _train_for(naive, naive_batches, train, naive_loss, optimiser, None, budget_seconds, device, precision)
+    figures["naive"]["val_perplexity"] = perplexity(naive, val, device, precision)
+    figures["naive"]["settings"] = {**dataclasses.asdict(naive_cfg), "batch_size": 64, "bucketing": False}
+
+    seed_everything(0)
+    ours = BiLM(len(corpus.vocab), profile.bilm).to(device)
+    cfg = profile.pretrain
+    optimiser = torch.optim.AdamW(ours.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)))
+    print(f"ours: {profile.bilm.softmax} softmax, batch {cfg.batch_size}, length buckets, {budget_seconds:.0f} s")
+    batches = epoch_batches(lengths, dataclasses.replace(cfg, max_steps_per_epoch=None), 1)
+    figures["ours"] = _train_for(ours, batches, train, lambda m, i, l: m(i, l), optimiser, scheduler,
+                                 budget_seconds, device, precision)
+    figures["ours"]["val_perplexity"] = perplexity(ours, val, device, precision)
+    figures["ours"]["settings"] = {**dataclasses.asdict(profile.bilm), "batch_size": cfg.batch_size, "bucketing": True}
+    figures["ratio"] = figures["ours"]["tokens_per_second"] / figures["naive"]["tokens_per_second"]
+    figures["epoch_minutes_estimate"] = {
+        name: figures["train_tokens"] / figures[name]["tokens_per_second"] / 60 for name in ("naive", "ours")}
+
+    for name in ("naive", "ours"):
+        f = figures[name]
+        print(f"{name:>5}: {f['tokens_per_second']:,.0f} tokens/s ({f['tokens']:,} tokens, {f['steps']} steps), "
+              f"val perplexity {f['val_perplexity']:.1f}, one epoch ~{figures['epoch_minutes_estimate'][name]:.1f} min")
+    print(f"ratio ours/naive: {figures['ratio']:.1f}x")
+    if json_path:
+        write_json(json_path, figures)
+    return figures

@@ -1,0 +1,38 @@
+"""Checkpoints: one dict per file, written atomically, loaded with torch.load(weights_only=True)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from elmo_lib.io import atomic_path
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint that cannot be used: unreadable, or made for another vocabulary or other sizes."""
+
+
+def save_checkpoint(path: str | Path, payload: dict) -> None:
+    """Write `payload` to `path` atomically: a crash leaves the previous checkpoint intact."""
+    with atomic_path(Path(path)) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: str | Path, expected: dict | None = None) -> dict:
+    """Return the checkpoint at `path`, refusing corrupt files and any whose `signature` differs from `expected`."""
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for truncated or foreign files
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err}). "
+                              f"Delete it to train from scratch.") from None
+    if not isinstance(payload, dict) or "signature" not in payload:
+        raise CheckpointError(f"{path}: not an elmo_lib checkpoint (no signature).")
+    if expected is not None:
+        stored = payload["signature"]
+        differences = [f"{key}: checkpoint {stored.get(key)!r}, now {value!r}"
+                       for key, value in expected.items() if stored.get(key) != value]
+        if differences:
+            raise CheckpointError(f"{path}: made for other settings ({'; '.join(differences)}). "
+                                  f"Use the settings it was made with, or delete it to retrain.")
+    return payload

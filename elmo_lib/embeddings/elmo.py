@@ -1,0 +1,136 @@
+"""The ELMo-style bidirectional language model (biLM) and its per-layer token representations.
+
+Two separate LSTM stacks over the projected token embeddings of `<bos> w_1 ... w_n <eos>`:
+
+    x_t      = W_p · dropout(E[w_t]) + b_p                       (batch, time, hidden)
+    fwd_j,t  = LSTM_j^fwd(fwd_{j-1})_t  reads w_0..w_t  and predicts w_{t+1}
+    bwd_j,t  = LSTM_j^bwd(bwd_{j-1})_t  reads w_t..w_n+1 and predicts w_{t-1}
+
+The backward stack runs a forward LSTM over each sequence reversed within its own length, so it
+starts at the sequence's last real token and padding never reaches a real state. The stacks never mix, so neither direction sees the token it
+predicts (a stacked `bidirectional=True` LSTM would leak the future into layer 2).
+States at padding positions are never read: the loss and the representations use real positions only.
+
+Downstream representations, one per layer j = 0..L, each (batch, time, 2·hidden):
+    h_0 = [x; x],   h_j = [fwd_j; bwd_j]
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from elmo_lib.config import BiLMConfig
+from elmo_lib.vocab import PAD_ID
+
+SOFTMAXES = ("full", "adaptive")
+
+
+def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Return `x` (batch, time, ...) with each row's first lengths[b] steps reversed; padding stays put."""
+    time = x.shape[1]
+    steps = torch.arange(time, device=x.device).unsqueeze(0)
+    lengths = lengths.to(x.device).unsqueeze(1)
+    index = torch.where(steps < lengths, lengths - 1 - steps, steps)
+    if x.dim() == 2:
+        return x.gather(1, index)
+    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+
+
+class LSTMStack(nn.Module):
+    """L single-direction LSTM layers; returns every layer's states (batch, time, hidden).
+
+    Padding always follows the real tokens (the backward stack's input is reversed within each
+    length), so it never reaches a real state. On CUDA the input is packed (cuDNN skips padding);
+    on CPU the oneDNN kernel over length-bucketed, barely padded batches is several times faster
+    than PyTorch's step-by-step packed path, and gives the same real states.
+    """
+
+    def __init__(self, hidden: int, layers: int, dropout: float):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.LSTM(hidden, hidden, batch_first=True) for _ in range(layers))
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+        states, current = [], x
+        for index, lstm in enumerate(self.layers):
+            if x.is_cuda:
+                packed = pack_padded_sequence(current, lengths.cpu(), batch_first=True, enforce_sorted=False)
+                out, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=x.shape[1])
+            else:
+                out, _ = lstm(current)
+            states.append(out)
+            current = self.dropout(out) if index + 1 < len(self.layers) else out
+        return states
+
+
+class BiLM(nn.Module):
+    """Forward and backward LSTM language models sharing the token embedding and the output softmax."""
+
+    def __init__(self, vocab_size: int, cfg: BiLMConfig):
+        super().__init__()
+        if cfg.softmax not in SOFTMAXES:
+            raise ValueError(f"softmax must be one of {SOFTMAXES}, not {cfg.softmax!r}")
+        self.cfg = cfg
+        self.vocab_size = vocab_size
+        self.embedding = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=PAD_ID)
+        self.dropout = nn.Dropout(cfg.dropout)
+        self.project = nn.Linear(cfg.embed_dim, cfg.hidden)
+        self.forward_stack = LSTMStack(cfg.hidden, cfg.layers, cfg.dropout)
+        self.backward_stack = LSTMStack(cfg.hidden, cfg.layers, cfg.dropout)
+        cutoffs = [c for c in cfg.cutoffs if 0 < c < vocab_size - 1]
+        if cfg.softmax == "adaptive" and cutoffs:
+            self.output = nn.AdaptiveLogSoftmaxWithLoss(cfg.hidden, vocab_size, cutoffs, div_value=cfg.div_value)
+        else:
+            self.output = nn.Linear(cfg.hidden, vocab_size)
+
+    @property
+    def out_dim(self) -> int:
+        """Return the width of each layer's representation (2 · hidden)."""
+        return 2 * self.cfg.hidden
+
+    def token_layer(self, ids: torch.Tensor) -> torch.Tensor:
+        """Return the projected token embeddings x (batch, time, hidden): layer 0 before duplication."""
+        return self.project(self.dropout(self.embedding(ids)))
+
+    def states(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor]]:
+        """Return (x, forward states per layer, backward states per layer), each (batch, time, hidden)."""
+        x = self.token_layer(ids)
+        forward = self.forward_stack(x, lengths)
+        backward = [reverse_padded(s, lengths) for s in self.backward_stack(reverse_padded(x, lengths), lengths)]
+        return x, forward, backward
+
+    def layer_representations(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Return (batch, layers + 1, time, 2·hidden): h_0 = [x; x], h_j = [fwd_j; bwd_j]."""
+        x, forward, backward = self.states(ids, lengths)
+        layers = [torch.cat([x, x], dim=-1)] + [torch.cat(pair, dim=-1) for pair in zip(forward, backward)]
+        return torch.stack(layers, dim=1)
+
+    def _nll_sum(self, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Return the summed negative log-likelihood of `targets` (n,) given top states (n, hidden)."""
+        if isinstance(self.output, nn.AdaptiveLogSoftmaxWithLoss):
+            with torch.autocast(hidden.device.type, enabled=False):  # its index_copy_ needs one dtype
+                return -self.output(hidden.float(), targets).output.sum()
+        return F.cross_entropy(self.output(hidden).float(), targets, reduction="sum")
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Return (summed NLL of both directions over real positions, number of predictions).
+
+        `ids` are `<bos> w_1 .. w_n <eos>` padded (batch, time); every sequence has length >= 2.
+        """
+        _, forward, backward = self.states(ids, lengths)
+        time = ids.shape[1]
+        real = torch.arange(time, device=ids.device).unsqueeze(0) < lengths.to(ids.device).unsqueeze(1)
+        # forward: state t predicts token t+1 (t = 0..n-2); backward: state t predicts token t-1 (t = 1..n-1)
+        pairs = real[:, 1:]  # position t+1 is real <=> (t, t+1) is a real pair
+        fwd_nll = self._nll_sum(forward[-1][:, :-1][pairs], ids[:, 1:][pairs])
+        bwd_nll = self._nll_sum(backward[-1][:, 1:][pairs], ids[:, :-1][pairs])
+        count = int(pairs.sum()) * 2
+        return fwd_nll + bwd_nll, count
+
+
+def shape_signature(vocab_size: int, cfg: BiLMConfig) -> dict:
+    """Return the settings a checkpoint's tensors depend on (for mismatch errors)."""
+    return {"vocab_size": vocab_size, "embed_dim": cfg.embed_dim, "hidden": cfg.hidden, "layers": cfg.layers,
+            "softmax": cfg.softmax, "cutoffs": list(cfg.cutoffs), "div_value": cfg.div_value}

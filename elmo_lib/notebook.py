@@ -1,0 +1,33 @@
+"""What each notebook calls first: the study for its papermill parameters."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from elmo_lib.config import get_profile
+from elmo_lib.study import Study
+
+
+def default_profile_name() -> str:
+    """Return "full" when CUDA is available, else "cpu"."""
+    import torch
+    return "full" if torch.cuda.is_available() else "cpu"
+
+
+def default_artifacts() -> Path:
+    """Return $ELMO_ARTIFACTS, else the artifacts/ folder of the project holding the working directory."""
+    if os.environ.get("ELMO_ARTIFACTS"):
+        return Path(os.environ["ELMO_ARTIFACTS"])
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "elmo_lib").is_dir():
+            return folder / "artifacts"
+    return here / "artifacts"
+
+
+def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: str | None = None) -> Study:
+    """Return the Study for a notebook's parameters (profile "auto" picks full on CUDA, else cpu)."""
+    name = default_profile_name() if profile == "auto" else profile
+    study = Study(get_profile(name, overrides or {}), Path(artifacts) if artifacts else default_artifacts())
+    print(f"profile: {name}; artifacts: {study.root}")
+    return study

@@ -1,0 +1,210 @@
+"""biLM pretraining: one flat loop for CPU and CUDA, single process or DistributedDataParallel.
+
+get batch -> forward -> loss -> backward -> clip -> step -> log -> checkpoint every N steps and at
+each epoch end. The batch order of epoch e depends only on (seed, e), and the checkpoint holds the
+model, optimiser, scheduler, position in the epoch and RNG state, so `resume=True` continues
+exactly where an interrupted run stopped.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from elmo_lib.batching import bucketed_batches, pad_ids
+from elmo_lib.checkpoint import load_checkpoint, save_checkpoint
+from elmo_lib.config import BiLMConfig, PretrainConfig
+from elmo_lib.corpus import Corpus, EncodedSplit
+from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
+from elmo_lib.embeddings.elmo import BiLM, shape_signature
+from elmo_lib.progress import progress
+from elmo_lib.vocab import BOS_ID, EOS_ID
+
+
+def lm_sequences(split: EncodedSplit) -> list[np.ndarray]:
+    """Return every document as `<bos> w_1 .. w_n <eos>` ids."""
+    return [np.concatenate([[BOS_ID], doc, [EOS_ID]]).astype(np.int64) for doc in split.ids]
+
+
+@dataclass
+class DistContext:
+    """This process's place under torchrun: rank and world size (1 when run alone)."""
+
+    rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """Return True on the process that logs and writes files."""
+        return self.rank == 0
+
+    @classmethod
+    def from_env(cls, device: torch.device) -> "DistContext":
+        """Return the context torchrun set up (initialising the process group), or a single-process one."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world == 1:
+            return cls()
+        if not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+        return cls(dist.get_rank(), dist.get_world_size())
+
+    def all_sum(self, value: float) -> float:
+        """Return `value` summed over all ranks."""
+        if self.world_size == 1:
+            return value
+        tensor = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(tensor)
+        return float(tensor.item())
+
+
+@dataclass
+class PretrainResult:
+    """The trained biLM and its log: per-epoch validation perplexity and per-step losses."""
+
+    model: BiLM
+    epochs: list[dict] = field(default_factory=list)
+    steps: list[dict] = field(default_factory=list)
+    finished: bool = True
+
+
+def epoch_batches(lengths: np.ndarray, cfg: PretrainConfig, epoch: int) -> list[np.ndarray]:
+    """Return the global batches of `epoch`: length-bucketed, order fixed by (seed, epoch)."""
+    batches = bucketed_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+    return batches[:cfg.max_steps_per_epoch]
+
+
+@torch.no_grad()
+def perplexity(model: BiLM, sequences: list[np.ndarray], device: torch.device, precision: str = "auto",
+               batch_size: int = 128) -> float:
+    """Return exp(mean NLL per prediction, both directions) of `model` on `sequences`."""
+    was_training = model.training
+    model.eval()
+    lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
+    total, count = 0.0, 0
+    for indices in bucketed_batches(lengths, batch_size):
+        ids, lens = pad_ids([sequences[i] for i in indices])
+        with autocast(device, precision):
+            nll, n = model(ids.to(device), lens.to(device))
+        total, count = total + float(nll), count + n
+    model.train(was_training)
+    return math.exp(total / max(count, 1))
+
+
+def _signature(vocab_fingerprint: str, vocab_size: int, bilm: BiLMConfig) -> dict:
+    return {"vocab_fingerprint": vocab_fingerprint, **shape_signature(vocab_size, bilm)}
+
+
+def _plain(cfg) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
+
+
+def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, checkpoint_path: str | Path,
+                  resume: bool = False, max_steps: int | None = None,
+                  device: torch.device | None = None) -> PretrainResult:
+    """Train a biLM on the training split; report validation perplexity every epoch.
+
+    Writes `checkpoint_path` every `cfg.checkpoint_every` steps and at each epoch end. With
+    `resume`, continues from that checkpoint exactly. `max_steps` stops (after checkpointing) once
+    that many global steps are done, which is how an interruption is simulated.
+    """
+    device = device or choose_device(cfg.device)
+    ctx = DistContext.from_env(device)
+    precision = resolve_precision(device, cfg.precision)
+    checkpoint_path = Path(checkpoint_path)
+    train_seqs, val_seqs = lm_sequences(corpus.train), lm_sequences(corpus.validation)
+    lengths = np.fromiter((len(s) for s in train_seqs), dtype=np.int64, count=len(train_seqs))
+    signature = _signature(corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg)
+
+    seed_everything(cfg.seed)
+    model = BiLM(len(corpus.vocab), bilm_cfg).to(device)
+    trainer = model
+    if ctx.world_size > 1:
+        trainer = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / max(cfg.warmup_steps, 1)))
+    result = PretrainResult(model)
+    epoch, position, global_step = 1, 0, 0
+
+    if resume and checkpoint_path.is_file():
+        state = load_checkpoint(checkpoint_path, signature)
+        model.load_state_dict(state["model"])
+        optimiser.load_state_dict(state["optimiser"])
+        scheduler.load_state_dict(state["scheduler"])
+        epoch, position, global_step = state["epoch"], state["position"], state["global_step"]
+        result.epochs, result.steps = list(state["epochs_log"]), list(state["steps_log"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if device.type == "cuda" and state["rng"].get("cuda") is not None:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+        if ctx.is_main:
+            print(f"resumed from {checkpoint_path}: epoch {epoch}, batch {position}, step {global_step}")
+
+    def checkpoint(next_epoch: int, next_position: int) -> None:
+        if not ctx.is_main:
+            return
+        rng = {"torch": torch.get_rng_state(),
+               "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+        save_checkpoint(checkpoint_path, {
+            "signature": signature, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+            "scheduler": scheduler.state_dict(), "epoch": next_epoch, "position": next_position,
+            "global_step": global_step, "rng": rng, "bilm": _plain(bilm_cfg), "pretrain": _plain(cfg),
+            "epochs_log": result.epochs, "steps_log": result.steps})
+
+    model.train()
+    while epoch <= cfg.epochs:
+        batches = epoch_batches(lengths, cfg, epoch)
+        bar = progress(range(position, len(batches)), desc=f"biLM epoch {epoch}/{cfg.epochs}", unit="batch",
+                       disable=not ctx.is_main, leave=False)
+        tokens_done, started = 0, time.perf_counter()
+        for position in bar:
+            shard = batches[position][ctx.rank::ctx.world_size]
+            ids, lens = pad_ids([train_seqs[i] for i in shard])
+            with autocast(device, precision):
+                nll, count = trainer(ids.to(device), lens.to(device))
+            global_count = ctx.all_sum(count)
+            # DDP averages gradients over ranks, so scale by world size to get the global-batch mean.
+            loss = nll * (ctx.world_size / global_count)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+            optimiser.step()
+            scheduler.step()
+            global_step += 1
+            step_loss = ctx.all_sum(nll.item()) / global_count
+            tokens_done += int(global_count) // 2
+            rate = tokens_done / (time.perf_counter() - started)
+            result.steps.append({"step": global_step, "epoch": epoch, "loss": step_loss})
+            bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{rate:,.0f}", refresh=False)
+            if max_steps is not None and global_step >= max_steps:
+                checkpoint(epoch, position + 1)
+                result.finished = False
+                return result
+            if global_step % cfg.checkpoint_every == 0:
+                checkpoint(epoch, position + 1)
+        seconds = time.perf_counter() - started
+        val_ppl = perplexity(model, val_seqs, device, precision)
+        epoch_losses = [s["loss"] for s in result.steps if s["epoch"] == epoch]
+        result.epochs.append({"epoch": epoch, "train_loss": float(np.mean(epoch_losses)) if epoch_losses else None,
+                              "val_perplexity": val_ppl, "seconds": seconds,
+                              "tokens_per_second": tokens_done / max(seconds, 1e-9)})
+        if ctx.is_main:
+            print(f"biLM epoch {epoch}: train loss {result.epochs[-1]['train_loss']:.4f}, "
+                  f"val perplexity {val_ppl:.2f}, {tokens_done / max(seconds, 1e-9):,.0f} tokens/s")
+        epoch, position = epoch + 1, 0
+        checkpoint(epoch, 0)
+    return result
+
+
+def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: int, bilm_cfg: BiLMConfig) -> BiLM:
+    """Return the biLM stored in a checkpoint, refusing one made for another vocabulary or other sizes."""
+    state = load_checkpoint(checkpoint_path, _signature(vocab_fingerprint, vocab_size, bilm_cfg))
+    model = BiLM(vocab_size, bilm_cfg)
+    model.load_state_dict(state["model"])
+    return model

@@ -1,0 +1,250 @@
+"""Tables, figures, significance tests, narrative and manifest that the report notebooks show."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import itertools
+import platform
+import subprocess
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+
+from elmo_lib.data import CLASS_NAMES
+
+MODEL_NAMES = {"svd": "SVD", "skipgram": "Skip-gram", "elmo_trainable": "ELMo, trainable λ",
+               "elmo_frozen": "ELMo, frozen λ", "elmo_function": "ELMo, learnable function"}
+REFERENCE_TEST_ACCURACY = {"svd": 0.87, "skipgram": 0.90, "elmo_trainable": 0.91, "elmo_frozen": 0.85,
+                           "elmo_function": 0.90}
+PACKAGES = ("torch", "numpy", "scipy", "pandas", "scikit-learn", "gensim", "matplotlib", "seaborn",
+            "papermill", "nbconvert")
+
+
+def classification_frame(metrics: dict) -> pd.DataFrame:
+    """Return per-class precision/recall/F1/support, then accuracy and the macro and weighted averages."""
+    rows = {name: metrics["per_class"][name] for name in CLASS_NAMES}
+    rows["macro avg"] = metrics["macro avg"]
+    rows["weighted avg"] = metrics["weighted avg"]
+    frame = pd.DataFrame(rows).T[["precision", "recall", "f1", "support"]]
+    frame.loc["accuracy"] = [np.nan, np.nan, metrics["accuracy"], metrics["n"]]
+    frame["support"] = frame["support"].astype(int)
+    return frame.round(4)
+
+
+def plot_confusion(metrics: dict, title: str, ax=None):
+    """Return the axes of a confusion-matrix heatmap (rows: true class, columns: predicted), class names on both."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.6, 3.8))
+    sns.heatmap(np.asarray(metrics["confusion_matrix"]), annot=True, fmt="d", cmap="Blues", cbar=False,
+                xticklabels=CLASS_NAMES, yticklabels=CLASS_NAMES, ax=ax)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return ax
+
+
+def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
+    """Return one row per model: test accuracy and macro F1, the reference study's accuracy and our difference."""
+    rows = []
+    for key, record in results.items():
+        rows.append({"model": MODEL_NAMES[key], "key": key,
+                     "test accuracy": record["test"]["accuracy"],
+                     "test macro F1": record["test"]["macro avg"]["f1"],
+                     "train accuracy": record["train"]["accuracy"],
+                     "reference test accuracy": REFERENCE_TEST_ACCURACY[key],
+                     "difference (points)": 100 * (record["test"]["accuracy"] - REFERENCE_TEST_ACCURACY[key])})
+    return pd.DataFrame(rows).set_index("model").round(4)
+
+
+def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> dict:
+    """Return McNemar's exact test on paired predictions: a-only-right count, b-only-right count, two-sided p."""
+    right_a, right_b = np.asarray(pred_a) == y_true, np.asarray(pred_b) == y_true
+    only_a, only_b = int((right_a & ~right_b).sum()), int((~right_a & right_b).sum())
+    p_value = 1.0 if only_a + only_b == 0 else binomtest(only_a, only_a + only_b, 0.5).pvalue
+    return {"only_a_right": only_a, "only_b_right": only_b, "p_value": float(p_value)}
+
+
+def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+    """Return McNemar's test between every pair of models on the test predictions."""
+    rows = []
+    for a, b in itertools.combinations(results, 2):
+        test = mcnemar(y_true, results[a]["test_predictions"], results[b]["test_predictions"])
+        rows.append({"model A": MODEL_NAMES[a], "model B": MODEL_NAMES[b], "a": a, "b": b,
+                     "accuracy A − B (points)": 100 * (results[a]["test"]["accuracy"] - results[b]["test"]["accuracy"]),
+                     "only A right": test["only_a_right"], "only B right": test["only_b_right"],
+                     "p-value": test["p_value"], f"significant at {alpha}": test["p_value"] < alpha})
+    return pd.DataFrame(rows).round(4)
+
+
+def lambda_frame(results: dict[str, dict]) -> pd.DataFrame:
+    """Return the λ weights (softmax-normalised) and γ of the trainable and frozen modes, before and after training."""
+    rows = []
+    for key in ("elmo_trainable", "elmo_frozen"):
+        if key not in results:
+            continue
+        for stage in ("initial", "final"):
+            weights = results[key]["mix_weights"][stage]
+            rows.append({"model": MODEL_NAMES[key], "stage": stage,
+                         **{f"λ_{j}": value for j, value in enumerate(weights["lambda"])}, "γ": weights["gamma"]})
+    return pd.DataFrame(rows).round(4)
+
+
+def window_sweep_frame(results: dict[str, dict]) -> pd.DataFrame:
+    """Return the validation probe accuracy of each window for the static models, and the chosen window."""
+    rows = []
+    for key in [k for k in ("svd", "skipgram") if k in results]:
+        embedding = results[key]["settings"]["embedding"]
+        for window, score in sorted(embedding["window_scores"].items(), key=lambda kv: int(kv[0])):
+            rows.append({"model": MODEL_NAMES[key], "window": int(window), "validation accuracy": score,
+                         "chosen": int(window) == embedding["window"]})
+    return pd.DataFrame(rows).round(4)
+
+
+def plot_pretraining(log: dict):
+    """Return a figure of the biLM's per-step training loss and per-epoch validation perplexity."""
+    import matplotlib.pyplot as plt
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    steps = [s["step"] for s in log["steps"]]
+    losses = np.asarray([s["loss"] for s in log["steps"]])
+    window = max(1, len(losses) // 50)
+    smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+    left.plot(steps, losses, alpha=0.3, label="per step")
+    left.plot(steps[window - 1:], smooth, label=f"mean of {window}")
+    left.set_xlabel("step")
+    left.set_ylabel("training NLL (both directions)")
+    left.legend()
+    epochs = [e["epoch"] for e in log["epochs"]]
+    right.plot(epochs, [e["val_perplexity"] for e in log["epochs"]], marker="o")
+    right.set_xlabel("epoch")
+    right.set_ylabel("validation perplexity")
+    right.set_xticks(epochs)
+    fig.tight_layout()
+    return fig
+
+
+def _points(x: float) -> str:
+    return f"{abs(100 * x):.1f} point{'s' if round(abs(100 * x), 1) != 1 else ''}"
+
+
+def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float = 0.05) -> str:
+    """Return the report's findings as Markdown, every claim computed from `results` and `significance`."""
+    acc = {key: record["test"]["accuracy"] for key, record in results.items()}
+    ranked = sorted(acc, key=lambda k: (-acc[k], k))
+    best, runner_up = ranked[0], ranked[1]
+    lines = [f"- **{MODEL_NAMES[best]} is best** on the test set with accuracy {acc[best]:.4f}, "
+             f"{_points(acc[best] - acc[runner_up])} ahead of {MODEL_NAMES[runner_up]} ({acc[runner_up]:.4f})."]
+    pair = significance[((significance.a == best) & (significance.b == runner_up))
+                        | ((significance.a == runner_up) & (significance.b == best))].iloc[0]
+    verdict = "is" if pair["p-value"] < alpha else "is not"
+    lines.append(f"- That lead {verdict} significant by McNemar's test (p = {pair['p-value']:.3g}, α = {alpha}).")
+    lines.append("- Ranking by test accuracy: " + " > ".join(f"{MODEL_NAMES[k]} ({acc[k]:.4f})" for k in ranked) + ".")
+    if {"elmo_trainable", "elmo_frozen"} <= acc.keys():
+        gap = acc["elmo_trainable"] - acc["elmo_frozen"]
+        word = "loses" if gap > 0 else "gains"
+        lines.append(f"- Frozen λ {word} {_points(gap)} against trainable λ "
+                     f"({acc['elmo_frozen']:.4f} vs {acc['elmo_trainable']:.4f}).")
+    elmo_keys = [k for k in acc if k.startswith("elmo_")]
+    static_keys = [k for k in acc if not k.startswith("elmo_")]
+    if elmo_keys and static_keys:
+        best_elmo = max(elmo_keys, key=lambda k: acc[k])
+        best_static = max(static_keys, key=lambda k: acc[k])
+        relation = "beats" if acc[best_elmo] > acc[best_static] else ("ties" if acc[best_elmo] == acc[best_static] else "trails")
+        lines.append(f"- The best contextual model ({MODEL_NAMES[best_elmo]}, {acc[best_elmo]:.4f}) {relation} the best "
+                     f"static one ({MODEL_NAMES[best_static]}, {acc[best_static]:.4f}) by {_points(acc[best_elmo] - acc[best_static])}.")
+    beaten = [k for k in acc if acc[k] > REFERENCE_TEST_ACCURACY[k]]
+    lines.append(f"- {len(beaten)} of {len(acc)} models beat the reference study's test accuracy"
+                 + (": " + ", ".join(MODEL_NAMES[k] for k in beaten) if beaten else "") + ".")
+    n_significant = int(significance[f"significant at {alpha}"].sum())
+    lines.append(f"- {n_significant} of {len(significance)} model pairs differ significantly at α = {alpha}.")
+    return "\n".join(lines)
+
+
+def git_commit() -> str | None:
+    """Return the current git commit of the working tree, or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def manifest(study) -> dict:
+    """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
+    import torch
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    device = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({platform.machine()})"
+    settings = dataclasses.asdict(study.profile)
+    settings["data"].pop("data_dir")
+    return {"profile": study.profile.name, "settings": settings,
+            "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
+                           for split, f in study.data_files.items()},
+            "python": platform.python_version(), "packages": versions, "device": device,
+            "git_commit": git_commit()}
+
+
+def use_headless_backend() -> None:
+    """Select matplotlib's non-interactive backend when no display is available (scripts, CI)."""
+    if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline", "agg"):
+        matplotlib.use("Agg")
+
+
+def data_summary(study) -> str:
+    """Return the deterministic data statistics as text: rows and classes per split, tokens, vocabulary, coverage."""
+    corpus = study.corpus
+    lines = [f"profile: {study.profile.name}; text: {study.profile.data.text_field}; "
+             f"files: train.csv {study.data_files['train']['sha256'][:12]}, test.csv {study.data_files['test']['sha256'][:12]}"]
+    for name, split in corpus.splits().items():
+        counts = np.bincount(split.labels, minlength=len(CLASS_NAMES))
+        lengths = split.lengths
+        unknown = sum(int((doc == 1).sum()) for doc in split.ids) / max(int(lengths.sum()), 1)
+        lines.append(f"{name:>10}: {len(split):>6,} rows | " + ", ".join(f"{c} {n:,}" for c, n in zip(CLASS_NAMES, counts))
+                     + f" | {int(lengths.sum()):,} tokens, mean {lengths.mean():.1f}, max {lengths.max()}"
+                     + f" | <unk> {unknown:.2%}")
+    lines.append(f"vocabulary: {len(corpus.vocab):,} ids (min_freq {study.profile.vocab.min_freq}, "
+                 f"max_size {study.profile.vocab.max_size}), built on the training part only")
+    return "\n".join(lines)
+
+
+def plot_data_overview(study):
+    """Return a figure of class balance per split and the token-length histogram."""
+    import matplotlib.pyplot as plt
+    corpus = study.corpus
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
+    frame = pd.DataFrame({name: np.bincount(split.labels, minlength=4) / len(split)
+                          for name, split in corpus.splits().items()}, index=CLASS_NAMES)
+    frame.plot.bar(ax=left, rot=0)
+    left.set_ylabel("share of rows")
+    left.set_title("class balance")
+    for name, split in corpus.splits().items():
+        right.hist(split.lengths, bins=40, alpha=0.5, density=True, label=name)
+    right.set_xlabel(f"tokens per document (cut at {study.profile.data.max_tokens})")
+    right.set_title("document length")
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def show_model(key: str, record: dict) -> None:
+    """Display one model's classification reports and confusion heatmaps for train and test (in a notebook)."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown, display
+    display(Markdown(f"### {MODEL_NAMES[key]} (`{key}`)"))
+    for split in ("train", "test"):
+        display(Markdown(f"**{split}** — accuracy {record[split]['accuracy']:.4f} over {record[split]['n']:,} documents"))
+        display(classification_frame(record[split]))
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
+    plot_confusion(record["train"], f"{MODEL_NAMES[key]}: train", axes[0])
+    plot_confusion(record["test"], f"{MODEL_NAMES[key]}: test", axes[1])
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,30 @@
+"""A tiny corpus and biLM settings for the ELMo tests."""
+from __future__ import annotations
+
+import numpy as np
+
+from elmo_lib.config import BiLMConfig, PretrainConfig
+from elmo_lib.corpus import Corpus, EncodedSplit
+from elmo_lib.vocab import Vocabulary
+
+TINY_BILM = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.1, softmax="adaptive", cutoffs=(20, 40))
+
+
+def tiny_corpus(n_train: int = 96, seed: int = 0) -> Corpus:
+    """Return a synthetic corpus whose class shows in its first word, with varied lengths."""
+    rng = np.random.default_rng(seed)
+    vocab = Vocabulary([f"w{i}" for i in range(60)], list(range(60, 0, -1)))
+
+    def split(name: str, n: int) -> EncodedSplit:
+        labels = rng.integers(0, 4, size=n)
+        ids = [np.concatenate([[4 + label], rng.integers(8, 64, size=rng.integers(2, 12))]).astype(np.int32)
+               for label in labels]
+        return EncodedSplit(name, ids, labels)
+
+    return Corpus(vocab, split("train", n_train), split("validation", 32), split("test", 32))
+
+
+def tiny_pretrain(**overrides) -> PretrainConfig:
+    """Return pretraining settings for a few fast steps."""
+    base = dict(epochs=2, batch_size=16, lr=3e-3, warmup_steps=2, checkpoint_every=3, seed=5)
+    return PretrainConfig(**{**base, **overrides})

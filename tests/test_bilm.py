@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+import torch
+
+from elmo_lib.config import BiLMConfig
+from elmo_lib.embeddings.elmo import BiLM, reverse_padded
+
+CFG = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.0, softmax="adaptive", cutoffs=(10, 30))
+
+
+def _model(softmax: str = "adaptive") -> BiLM:
+    torch.manual_seed(0)
+    return BiLM(60, BiLMConfig(**{**CFG.__dict__, "softmax": softmax})).eval()
+
+
+def test_reverse_padded_reverses_within_length():
+    x = torch.tensor([[1, 2, 3, 0], [4, 5, 0, 0]])
+    assert reverse_padded(x, torch.tensor([3, 2])).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
+
+
+def test_forward_stack_never_sees_the_future():
+    model = _model()
+    ids = torch.randint(4, 60, (1, 10))
+    changed = ids.clone()
+    t = 5
+    changed[0, t + 1:] = torch.randint(4, 60, (10 - t - 1,))
+    lengths = torch.tensor([10])
+    with torch.no_grad():
+        _, fwd_a, bwd_a = model.states(ids, lengths)
+        _, fwd_b, bwd_b = model.states(changed, lengths)
+    for a, b in zip(fwd_a, fwd_b):
+        torch.testing.assert_close(a[:, :t + 1], b[:, :t + 1], rtol=0, atol=0)
+        assert not torch.allclose(a[:, t + 1:], b[:, t + 1:])
+    assert not torch.allclose(bwd_a[-1][:, :t + 1], bwd_b[-1][:, :t + 1])  # the backward stack does read it
+
+
+def test_backward_stack_never_sees_the_past():
+    model = _model()
+    ids = torch.randint(4, 60, (1, 10))
+    changed = ids.clone()
+    t = 4
+    changed[0, :t] = torch.randint(4, 60, (t,))
+    lengths = torch.tensor([10])
+    with torch.no_grad():
+        _, _, bwd_a = model.states(ids, lengths)
+        _, _, bwd_b = model.states(changed, lengths)
+    for a, b in zip(bwd_a, bwd_b):
+        torch.testing.assert_close(a[:, t:], b[:, t:], rtol=0, atol=0)
+
+
+def test_representations_are_the_same_alone_and_in_a_padded_batch():
+    model = _model()
+    short = torch.randint(4, 60, (1, 6))
+    long = torch.randint(4, 60, (1, 15))
+    batch = torch.zeros(2, 15, dtype=torch.long)
+    batch[0, :6], batch[1] = short[0], long[0]
+    with torch.no_grad():
+        alone = model.layer_representations(short, torch.tensor([6]))
+        batched = model.layer_representations(batch, torch.tensor([6, 15]))
+    assert batched.shape == (2, 3, 15, 32)  # (batch, layers + 1, time, 2 * hidden)
+    torch.testing.assert_close(batched[0, :, :6], alone[0], rtol=0, atol=1e-5)  # both directions
+
+
+def test_layer_zero_is_the_projection_repeated():
+    model = _model()
+    ids = torch.randint(4, 60, (2, 7))
+    with torch.no_grad():
+        reps = model.layer_representations(ids, torch.tensor([7, 7]))
+        x = model.project(model.embedding(ids))
+    torch.testing.assert_close(reps[:, 0], torch.cat([x, x], -1))
+
+
+@pytest.mark.parametrize("softmax", ["full", "adaptive"])
+def test_loss_is_exact_nll_and_ignores_padding(softmax):
+    model = _model(softmax)
+    seq = torch.randint(4, 60, (1, 8))
+    padded = torch.cat([seq, torch.zeros(1, 5, dtype=torch.long)], 1)
+    with torch.no_grad():
+        nll_a, n_a = model(seq, torch.tensor([8]))
+        nll_b, n_b = model(padded, torch.tensor([8]))
+        # exact probabilities: the log-probabilities of all words sum to 1
+        hidden = torch.randn(3, CFG.hidden)
+        logp = (model.output.log_prob(hidden) if softmax == "adaptive"
+                else torch.log_softmax(model.output(hidden), -1))
+    assert n_a == n_b == 14
+    torch.testing.assert_close(nll_a, nll_b, rtol=0, atol=1e-5)
+    torch.testing.assert_close(logp.exp().sum(-1), torch.ones(3), rtol=0, atol=1e-5)

@@ -1,0 +1,38 @@
+"""Integration: a tiny biLM pretrained for one epoch on a slice of the shared data, all three modes."""
+import pytest
+
+from elmo_lib.config import get_profile
+from elmo_lib.study import Study
+
+
+def profile_overrides(shared_dir):
+    return {"data.data_dir": str(shared_dir), "data.max_train_rows": 3000, "data.max_test_rows": 600,
+            "classifier.max_epochs": 6, "classifier.patience": 6, "classifier.dropout": 0.0}
+
+
+@pytest.mark.integration
+def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
+    profile = get_profile("smoke", profile_overrides(shared_dir))
+    study = Study(profile, tmp_path)
+    results = {mode: study.elmo(mode) for mode in ("trainable", "frozen", "function")}
+    for mode, result in results.items():
+        assert result["model"] == f"elmo_{mode}" and result["test"]["n"] == 600
+        assert result["test"]["accuracy"] > 0.3, mode  # chance is 0.25
+        assert len(list(tmp_path.glob(f"elmo_{mode}/*/metrics.json"))) == 1
+    frozen = results["frozen"]["mix_weights"]
+    assert frozen["initial"] == frozen["final"] and not frozen["final"]["trainable"]
+    trainable = results["trainable"]["mix_weights"]
+    assert trainable["initial"]["lambda"] == pytest.approx([1 / 3] * 3)
+    assert trainable["final"]["lambda"] != pytest.approx([1 / 3] * 3)
+    assert abs(sum(trainable["final"]["lambda"]) - 1) < 1e-6
+    assert results["function"]["mix_weights"]["final"] is None
+    log = study.pretrain_log()
+    assert len(log["epochs"]) == profile.pretrain.epochs and log["epochs"][-1]["val_perplexity"] < log["epochs"][0]["val_perplexity"]
+    # a new classifier setting reuses the finished biLM instead of training it again
+    checkpoint = study.bilm_checkpoint()
+    stamp = checkpoint.stat().st_mtime_ns
+    changed = Study(get_profile("smoke", {**dict(profile_overrides(shared_dir)), "classifier.hidden": 16}), tmp_path)
+    assert changed.bilm_checkpoint() == checkpoint
+    assert changed.elmo("frozen")["settings"]["classifier"]["hidden"] == 16
+    assert checkpoint.stat().st_mtime_ns == stamp and "biLM pretraining" in changed.timings
+    assert changed.timings["biLM pretraining"] < 5

@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from elmo_lib.checkpoint import CheckpointError, load_checkpoint
+from elmo_lib.config import BiLMConfig
+from elmo_lib.pretrain import load_bilm, pretrain_bilm
+from tests.elmo_helpers import TINY_BILM, tiny_corpus, tiny_pretrain
+
+CPU = torch.device("cpu")
+
+
+def test_resume_after_interruption_gives_identical_weights(tmp_path):
+    corpus, cfg = tiny_corpus(), tiny_pretrain()
+    straight = pretrain_bilm(corpus, TINY_BILM, cfg, tmp_path / "a.pt", device=CPU)
+    steps_per_epoch = len(straight.steps) // 2
+    interrupted = pretrain_bilm(corpus, TINY_BILM, cfg, tmp_path / "b.pt", device=CPU,
+                                max_steps=steps_per_epoch + 2)  # dies two batches into epoch 2
+    assert not interrupted.finished
+    resumed = pretrain_bilm(corpus, TINY_BILM, cfg, tmp_path / "b.pt", resume=True, device=CPU)
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    assert [s["loss"] for s in resumed.steps] == [s["loss"] for s in straight.steps]
+    assert [e["val_perplexity"] for e in resumed.epochs] == [e["val_perplexity"] for e in straight.epochs]
+
+
+def test_perplexity_reported_every_epoch_and_falls(tmp_path):
+    result = pretrain_bilm(tiny_corpus(), TINY_BILM, tiny_pretrain(epochs=3), tmp_path / "c.pt", device=CPU)
+    ppl = [e["val_perplexity"] for e in result.epochs]
+    assert len(ppl) == 3 and ppl[2] < ppl[1] < ppl[0]
+
+
+def test_checkpoint_loads_safely_and_refuses_mismatches(tmp_path):
+    corpus = tiny_corpus()
+    path = tmp_path / "ck.pt"
+    pretrain_bilm(corpus, TINY_BILM, tiny_pretrain(epochs=1), path, device=CPU)
+    model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), TINY_BILM)
+    assert model.embedding.weight.shape == (64, 8)
+    with pytest.raises(CheckpointError, match="vocab_fingerprint"):
+        load_bilm(path, "0" * 16, len(corpus.vocab), TINY_BILM)
+    with pytest.raises(CheckpointError, match="hidden: checkpoint 16, now 32"):
+        load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab),
+                  BiLMConfig(**{**TINY_BILM.__dict__, "hidden": 32}))
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(broken)
+
+
+def test_checkpoint_with_pickled_code_is_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("executed",))
+    path = tmp_path / "evil.pt"
+    torch.save({"signature": {}, "x": Payload()}, path)
+    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+        load_checkpoint(path)
