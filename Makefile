@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml
 report: setup
 	$(PY) -m elmo_lib report --profile $(PROFILE)
 
+# unit and integration tests, then the notebooks at the smoke profile (nbval checks the data statistics exactly)
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks
 
 data: setup
 	$(PY) -m elmo_lib data download --data-dir "$(AG_NEWS_DIR)"

@@ -101,6 +101,12 @@ class DocumentClassifier(nn.Module):
         return self.head(self.encoder(**inputs), lengths)
 
 
+def build_classifier(encoder: nn.Module, cfg: ClassifierConfig) -> DocumentClassifier:
+    """Return the shared classifier over `encoder`, its weights drawn from cfg.seed (whatever ran before)."""
+    seed_everything(cfg.seed)
+    return DocumentClassifier(encoder, cfg.hidden, cfg.dropout)
+
+
 @dataclass
 class FitResult:
     """What training produced: per-epoch history, the best epoch and its validation accuracy."""

@@ -1,25 +1,15 @@
 """Download the canonical AG News CSVs and check their MD5s (needs network)."""
 from __future__ import annotations
 
-import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from elmo_lib.data import DataError
-from elmo_lib.io import atomic_path
+from elmo_lib.io import atomic_path, file_digest
 
 BASE_URL = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv"
 CANONICAL_MD5 = {"train": "b1a00f826fdfbd249f79597b59e1dc12", "test": "d52ea96a97a2d943681189a97654912d"}
-
-
-def md5_of(path: Path) -> str:
-    """Return the hex MD5 of the file at `path`."""
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def download_ag_news(folder: str | Path, base_url: str = BASE_URL, timeout: float = 60.0) -> dict[str, Path]:
@@ -31,7 +21,7 @@ def download_ag_news(folder: str | Path, base_url: str = BASE_URL, timeout: floa
     paths = {}
     for split, expected in CANONICAL_MD5.items():
         path = folder / f"{split}.csv"
-        if path.is_file() and md5_of(path) == expected:
+        if path.is_file() and file_digest(path, "md5") == expected:
             print(f"{path}: present, MD5 {expected} OK")
             paths[split] = path
             continue
@@ -45,7 +35,7 @@ def download_ag_news(folder: str | Path, base_url: str = BASE_URL, timeout: floa
             except (urllib.error.URLError, OSError) as err:
                 raise DataError(f"could not download {url} ({err}). Are you offline? Copy AG News "
                                 f"train.csv/test.csv into {folder} or set AG_NEWS_DIR to a folder holding them.") from None
-            actual = md5_of(tmp)
+            actual = file_digest(tmp, "md5")
             if actual != expected:
                 raise DataError(f"{url}: MD5 {actual} differs from the canonical {expected}; "
                                 f"the download is not the canonical AG News {split} file and was discarded.")

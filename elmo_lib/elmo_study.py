@@ -6,10 +6,10 @@ from pathlib import Path
 
 import torch
 
-from elmo_lib.classify import DocumentClassifier, fit_classifier, predict
+from elmo_lib.classify import build_classifier, fit_classifier, predict
 from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus
-from elmo_lib.device import choose_device
+from elmo_lib.device import choose_device, seed_everything
 from elmo_lib.embeddings.elmo import BiLM
 from elmo_lib.embeddings.features import ElmoEncoder, LayerFeatures
 from elmo_lib.embeddings.mixing import ScalarMix
@@ -43,8 +43,9 @@ def mix_weights(encoder: ElmoEncoder) -> dict | None:
 def classify_elmo(mode: str, bilm: BiLM, features: dict[str, LayerFeatures], profile: Profile) -> dict:
     """Return the metrics record of the shared classifier over the biLM layers mixed by `mode`."""
     device = choose_device(profile.classifier.device)
+    seed_everything(profile.classifier.seed)  # the function mode's Linear is drawn here
     encoder = ElmoEncoder(bilm, mode, profile.elmo.frozen_seed, profile.elmo.layer_norm)
-    model = DocumentClassifier(encoder, profile.classifier.hidden, profile.classifier.dropout)
+    model = build_classifier(encoder, profile.classifier)
     initial = mix_weights(encoder)
     fit = fit_classifier(model, features["train"], features["validation"], profile.classifier, device,
                          desc=f"elmo_{mode}")

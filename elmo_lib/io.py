@@ -1,6 +1,7 @@
 """Small file helpers: atomic writes, so a crash never leaves a half-written file behind."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -38,3 +39,12 @@ def write_json(path: Path, payload: object) -> None:
 def read_json(path: Path) -> object:
     """Return the JSON value stored at `path`."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> str:
+    """Return the hex digest (sha256, md5, ...) of the file at `path`, read in 1 MiB chunks."""
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

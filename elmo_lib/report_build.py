@@ -40,14 +40,35 @@ def notebook_runs(notebooks_dir: Path) -> list[tuple[str, Path, dict]]:
 
 def execute(source: Path, target: Path, parameters: dict, kernel: str | None, cwd: Path) -> None:
     """Execute one notebook with papermill, raising ReportError that names the notebook and failing cell."""
+    import logging
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
+    log = logging.getLogger("papermill")
+    if not log.handlers:  # show the notebooks' own progress (epochs, tqdm) while they run
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(f"  [{source.stem}] %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+        log.propagate = False
+    log.handlers[0].setFormatter(logging.Formatter(f"  [{source.stem}] %(message)s"))
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
-                                   cwd=str(cwd), progress_bar=False, log_output=False)
+                                   cwd=str(cwd), progress_bar=False, log_output=True)
     except PapermillExecutionError as err:
-        raise ReportError(f"notebook {source.name} failed in cell {err.cell_index} (execution count {err.exec_count}): "
+        index, first_line = failing_cell(target, err.cell_index)
+        raise ReportError(f"notebook {source.name} failed in cell {index} (counting from 0, `{first_line}`): "
                           f"{err.ename}: {err.evalue}. The executed copy is {target}.") from None
+
+
+def failing_cell(executed: Path, executed_index: int) -> tuple[int, str]:
+    """Return (index in the source notebook, first source line) of a failed cell of an executed notebook."""
+    import nbformat
+    cells = nbformat.read(executed, as_version=4).cells
+    injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", [])]
+    shift = 1 if injected and executed_index > injected[0] else 0
+    first_line = cells[executed_index].source.strip().splitlines()[0] if cells[executed_index].source.strip() else ""
+    return executed_index - shift, first_line[:80]
 
 
 def find_browser() -> str | None:
@@ -79,6 +100,14 @@ def render_html(executed: Path, target: Path, hide_code: bool) -> None:
     target.write_text(body, encoding="utf-8")
 
 
+def metrics_document(study) -> dict:
+    """Return report/metrics.json: every model's train and test metrics and the run manifest (no timings,
+    so two runs with the same settings give the same file)."""
+    from elmo_lib.report import manifest
+    return {"models": {key: {"train": r["train"], "test": r["test"]} for key, r in study.results().items()},
+            "manifest": manifest(study)}
+
+
 def build_report(profile: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path,
                  kernel: str | None = None, pdf: bool = True) -> dict:
     """Build report/index.html, report/report.pdf and report/metrics.json; return the per-notebook wall times."""
@@ -108,12 +137,7 @@ def build_report(profile: str, overrides: dict, artifacts: Path, out_dir: Path, 
         render_html(target, build / ("index.html" if name == "06_report" else f"{name}.html"),
                     hide_code=name == "06_report")
     write_json(build / "timings.json", timings)
-    study = open_study(profile, overrides, str(artifacts))
-    from elmo_lib.report import manifest
-    results = study.results()
-    write_json(build / "metrics.json", {
-        "models": {key: {"train": r["train"], "test": r["test"]} for key, r in results.items()},
-        "manifest": manifest(study)})
+    write_json(build / "metrics.json", metrics_document(open_study(profile, overrides, str(artifacts))))
     if browser:
         print_pdf(build / "index.html", build / "report.pdf", browser)
     for item in build.iterdir():

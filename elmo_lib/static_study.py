@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from elmo_lib.classify import DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier, predict
+from elmo_lib.classify import StaticEncoder, build_classifier, TokenIdSource, fit_classifier, predict
 from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import choose_device
@@ -32,8 +32,7 @@ def train_static(method: str, corpus: Corpus, profile: Profile) -> StaticEmbeddi
 def classify_static(method: str, embeddings: StaticEmbeddings, corpus: Corpus, profile: Profile) -> dict:
     """Return the metrics record of the shared classifier trained on frozen `embeddings`."""
     device = choose_device(profile.classifier.device)
-    model = DocumentClassifier(StaticEncoder(embeddings.vectors), profile.classifier.hidden,
-                               profile.classifier.dropout)
+    model = build_classifier(StaticEncoder(embeddings.vectors), profile.classifier)
     sources = {name: TokenIdSource(split) for name, split in corpus.splits().items()}
     fit = fit_classifier(model, sources["train"], sources["validation"], profile.classifier, device, desc=method)
     splits = {name: (sources[name].labels, predict(model, sources[name], device))

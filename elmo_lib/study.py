@@ -9,7 +9,6 @@ changed data file (same name, new bytes) invalidates everything built on it.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from functools import cached_property
 from pathlib import Path
@@ -18,20 +17,13 @@ from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.embeddings.static import StaticEmbeddings
-from elmo_lib.io import read_json, write_json
+from elmo_lib.io import file_digest, read_json, write_json
 
 STATIC_MODELS = ("svd", "skipgram")
 ELMO_MODES = ("trainable", "frozen", "function")
+# Part of every artifact key: raise it when a code change alters results under unchanged settings.
+ARTIFACT_VERSION = 2
 MODEL_KEYS = ("svd", "skipgram", "elmo_trainable", "elmo_frozen", "elmo_function")
-
-
-def file_sha256(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class Study:
@@ -46,14 +38,15 @@ class Study:
     def data_files(self) -> dict[str, dict]:
         """Return {split: {"path", "sha256"}} of the AG News files this study reads."""
         paths = {split: split_path(self.profile.data.data_dir, split) for split in SPLITS}
-        return {split: {"path": str(path), "sha256": file_sha256(path)} for split, path in paths.items()}
+        return {split: {"path": str(path), "sha256": file_digest(path)} for split, path in paths.items()}
 
     @cached_property
     def data_key(self) -> dict:
         """Return what identifies the corpus: the data settings (less the folder name) and file contents."""
         data = dataclasses.asdict(self.profile.data)
         data.pop("data_dir")
-        return {"data": data, "files": {s: f["sha256"] for s, f in self.data_files.items()},
+        return {"artifact_version": ARTIFACT_VERSION, "data": data,
+                "files": {s: f["sha256"] for s, f in self.data_files.items()},
                 "vocab": dataclasses.asdict(self.profile.vocab)}
 
     def stage_dir(self, stage: str, *settings) -> Path:
@@ -140,8 +133,9 @@ class Study:
     def elmo(self, mode: str) -> dict:
         """Return the metrics record of the classifier over biLM layers mixed by `mode`, from cache when present."""
         from elmo_lib.elmo_study import classify_elmo
+        elmo = self.profile.elmo
         path = self.stage_dir(f"elmo_{mode}", self.profile.bilm, self.profile.pretrain, self.profile.classifier,
-                              self.profile.elmo, mode) / "metrics.json"
+                              elmo.frozen_seed, elmo.layer_norm, elmo.feature_dtype, mode) / "metrics.json"
         if path.is_file():
             return read_json(path)
         features = self.elmo_features

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from elmo_lib.batching import bucketed_batches, pad_ids
+from elmo_lib.classify import TokenIdSource
 from elmo_lib.corpus import EncodedSplit
 from elmo_lib.device import autocast
 from elmo_lib.embeddings.elmo import BiLM
@@ -29,27 +30,22 @@ def freeze(model: nn.Module) -> nn.Module:
     return model
 
 
-class LayerFeatures:
+class LayerFeatures(TokenIdSource):
     """Per-token biLM layers 1..L of one split, flat (tokens, L, D), with each document's offset."""
 
     def __init__(self, values: np.ndarray, offsets: np.ndarray, split: EncodedSplit):
-        self.values, self.offsets, self.split = values, offsets, split
-        self.labels = split.labels
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Return the token count of each document."""
-        return self.split.lengths
+        super().__init__(split)
+        self.values, self.offsets = values, offsets
 
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Return ({"ids": (batch, time), "layers": (batch, L, time, D) float32}, lengths)."""
-        ids, lengths = pad_ids([self.split.ids[i] for i in indices])
+        inputs, lengths = super().batch(indices)
         n_layers, dim = self.values.shape[1:]
         layers = np.zeros((len(indices), int(lengths.max()), n_layers, dim), dtype=np.float32)
         for row, doc in enumerate(indices):
             start, end = self.offsets[doc], self.offsets[doc + 1]
             layers[row, :end - start] = self.values[start:end]
-        return {"ids": ids, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
+        return {**inputs, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
 
     def nbytes(self) -> int:
         """Return the bytes the cached layers take."""

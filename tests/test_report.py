@@ -1,0 +1,57 @@
+import numpy as np
+import pandas as pd
+
+from elmo_lib import report
+from elmo_lib.metrics import model_result
+
+KEYS = ("svd", "skipgram", "elmo_trainable", "elmo_frozen", "elmo_function")
+
+
+def _results(accuracies: dict[str, float], n: int = 400, seed: int = 0) -> tuple[dict, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 4, size=n)
+    results = {}
+    for key, acc in accuracies.items():
+        pred = y.copy()
+        wrong = rng.permutation(n)[:int(round((1 - acc) * n))]
+        pred[wrong] = (y[wrong] + 1) % 4
+        results[key] = model_result(key, {"train": (y, pred), "test": (y, pred)}, {})
+        results[key]["mix_weights"] = {"initial": {"lambda": [1 / 3] * 3, "gamma": 1.0},
+                                       "final": {"lambda": [0.2, 0.3, 0.5], "gamma": 1.2}}
+    return results, y
+
+
+def test_mcnemar_counts_and_exact_p():
+    y = np.zeros(20, dtype=int)
+    a = np.zeros(20, dtype=int)
+    b = np.zeros(20, dtype=int)
+    b[:6] = 1  # b wrong on 6 where a is right
+    a[6:7] = 1  # a wrong on 1 where b is right
+    test = report.mcnemar(y, a, b)
+    assert (test["only_a_right"], test["only_b_right"]) == (6, 1)
+    assert abs(test["p_value"] - 0.125) < 1e-9  # two-sided binomial, 7 discordant pairs, 6 vs 1
+
+
+def test_narrative_is_computed_from_the_numbers():
+    results, y = _results({"svd": 0.80, "skipgram": 0.85, "elmo_trainable": 0.95, "elmo_frozen": 0.90,
+                           "elmo_function": 0.92})
+    significance = report.pairwise_mcnemar(results, y)
+    text = report.narrative(results, significance)
+    assert "**ELMo, trainable λ is best** on the test set with accuracy 0.9500, 3.0 points ahead of ELMo, learnable function" in text
+    assert "Frozen λ loses 5.0 points against trainable λ" in text
+    assert "beats the best static one (Skip-gram, 0.8500) by 10.0 points" in text
+    assert "3 of 5 models beat the reference study's test accuracy" in text
+    # change the numbers and the words follow
+    results, y = _results({"svd": 0.93, "skipgram": 0.85, "elmo_trainable": 0.80, "elmo_frozen": 0.84,
+                           "elmo_function": 0.82})
+    text = report.narrative(results, report.pairwise_mcnemar(results, y))
+    assert "**SVD is best**" in text and "Frozen λ gains 4.0 points" in text and "trails the best static one" in text
+
+
+def test_tables_have_every_class_and_model():
+    results, _ = _results({key: 0.9 for key in KEYS})
+    frame = report.classification_frame(results["svd"]["test"])
+    assert list(frame.index) == ["World", "Sports", "Business", "Sci/Tech", "macro avg", "weighted avg", "accuracy"]
+    comparison = report.comparison_frame(results)
+    assert list(comparison["reference test accuracy"]) == [0.87, 0.90, 0.91, 0.85, 0.90]
+    assert isinstance(report.lambda_frame(results), pd.DataFrame) and len(report.lambda_frame(results)) == 4

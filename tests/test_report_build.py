@@ -1,0 +1,118 @@
+"""The smoke report end to end: papermill, nbconvert, Chromium PDF; browser and PDF checks; determinism; failures."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import nbformat
+import pytest
+
+from elmo_lib.config import get_profile
+from elmo_lib.report import MODEL_NAMES
+from elmo_lib.report_build import find_browser, metrics_document
+from elmo_lib.study import Study
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "report" / "test-screenshots"
+
+
+def _need(tool: str | None, name: str) -> str:
+    if tool:
+        return tool
+    if os.environ.get("CI"):
+        pytest.fail(f"{name} is required in CI (.ci/run installs it)")
+    pytest.skip(f"{name} not installed")
+
+
+@pytest.fixture(scope="module")
+def smoke_report(shared_dir, tmp_path_factory):
+    """Build the smoke report once (into a temporary folder) and return that folder."""
+    _need(find_browser(), "chromium")
+    out = tmp_path_factory.mktemp("report")
+    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--out", str(out),
+                          "--notebooks", str(ROOT / "notebooks"), "--artifacts", str(ROOT / "artifacts")],
+                         capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return out
+
+
+PROBE = """
+<pre id="elmo-probe"></pre>
+<script>
+window.addEventListener('load', () => {
+  const images = Array.from(document.images).map(img => ({src: img.src.slice(0, 40), ok: img.complete && img.naturalWidth > 0}));
+  const headings = Array.from(document.querySelectorAll('h1, h2, h3')).map(h => h.textContent.trim());
+  document.getElementById('elmo-probe').textContent = JSON.stringify({images, headings});
+});
+</script>
+"""
+
+
+@pytest.mark.slow
+def test_index_html_in_headless_chromium(smoke_report, tmp_path):
+    browser = _need(find_browser(), "chromium")
+    page = tmp_path / "index.html"
+    page.write_text((smoke_report / "index.html").read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                    encoding="utf-8")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--disable-background-networking", "--disable-component-update", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
+    probe = json.loads(dom.split('<pre id="elmo-probe">')[1].split("</pre>")[0].replace("&quot;", '"').replace("&amp;", "&"))
+    assert len(probe["images"]) >= 6, probe["images"]  # 5 models' train/test heatmaps, the pretraining curves
+    assert all(image["ok"] for image in probe["images"]), [i for i in probe["images"] if not i["ok"]]
+    for key, name in MODEL_NAMES.items():
+        assert any(h.startswith(name) and key in h for h in probe["headings"]), f"no section for {key}"
+    for heading in ("Findings", "Comparison", "Are the differences real?", "Layer weights", "Run manifest"):
+        assert any(h.startswith(heading) for h in probe["headings"]), heading
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={SHOTS / 'index.png'}",
+                            (smoke_report / "index.html").as_uri()], capture_output=True, timeout=120, check=True)
+    assert (SHOTS / "index.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_pdf_pages_are_not_blank(smoke_report, tmp_path):
+    pdftoppm = _need(shutil.which("pdftoppm"), "pdftoppm (poppler-utils)")
+    from PIL import Image
+    subprocess.run([pdftoppm, "-r", "40", "-png", str(smoke_report / "report.pdf"), str(tmp_path / "page")],
+                   check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) >= 3
+    for page in pages:
+        pixels = np.asarray(Image.open(page).convert("L"), dtype=np.float32)
+        assert (pixels < 200).mean() > 0.002, f"{page.name} is blank"
+
+
+@pytest.mark.slow
+def test_metrics_json_and_two_runs_are_identical(smoke_report, shared_dir, tmp_path):
+    saved = json.loads((smoke_report / "metrics.json").read_text())
+    assert set(saved["models"]) == set(MODEL_NAMES)
+    for record in saved["models"].values():
+        assert {"accuracy", "per_class", "macro avg", "weighted avg", "confusion_matrix"} <= set(record["test"])
+        assert set(record) == {"train", "test"}
+    assert saved["manifest"]["profile"] == "smoke" and len(saved["manifest"]["data_files"]["train"]["sha256"]) == 64
+    # a second, independent run (fresh artifacts folder, no notebooks) gives the same file
+    fresh = metrics_document(Study(get_profile("smoke", {"data.data_dir": str(shared_dir)}), tmp_path / "artifacts"))
+    assert json.dumps(fresh, sort_keys=True) == json.dumps(saved, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_failing_notebook_names_notebook_and_cell_and_leaves_no_report(shared_dir, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    broken = nbformat.read(notebooks / "02_svd.ipynb", as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('deliberate failure')"))
+    nbformat.write(broken, notebooks / "02_svd.ipynb")
+    out = tmp_path / "report"
+    out.mkdir()
+    (out / "index.html").write_text("stale")
+    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
+                          "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts")],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 1
+    assert "notebook 02_svd.ipynb failed in cell 3" in run.stderr and "deliberate failure" in run.stderr
+    assert not (out / "index.html").exists() and not (out / "metrics.json").exists()
