@@ -8,7 +8,6 @@ import platform
 import subprocess
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
@@ -191,12 +190,6 @@ def manifest(study) -> dict:
                            for split, f in study.data_files.items()},
             "python": platform.python_version(), "packages": versions, "device": device,
             "git_commit": git_commit()}
-
-
-def use_headless_backend() -> None:
-    """Select matplotlib's non-interactive backend when no display is available (scripts, CI)."""
-    if matplotlib.get_backend().lower() not in ("module://matplotlib_inline.backend_inline", "agg"):
-        matplotlib.use("Agg")
 
 
 def data_summary(study) -> str:

@@ -6,7 +6,6 @@ a report that looks complete.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess

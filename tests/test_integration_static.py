@@ -1,5 +1,4 @@
 """Integration: both static embeddings and the shared classifier on a slice of the shared data."""
-import dataclasses
 
 import pytest
 
