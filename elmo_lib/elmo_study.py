@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from elmo_lib.classify import build_classifier, fit_classifier, predict
-from elmo_lib.config import Profile, settings_hash
+from elmo_lib.config import Profile
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import choose_device, seed_everything
 from elmo_lib.embeddings.elmo import BiLM
@@ -25,7 +25,7 @@ def pretrained_bilm(corpus: Corpus, profile: Profile, path: str | Path) -> tuple
         state = load_checkpoint(path)
         if state["epoch"] > profile.pretrain.epochs:
             print(f"biLM: reusing {path}")
-            bilm = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), profile.bilm)
+            bilm = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), profile.bilm, state)
             return bilm, {"epochs": state["epochs_log"], "steps": state["steps_log"], "checkpoint": str(path)}
     result: PretrainResult = pretrain_bilm(corpus, profile.bilm, profile.pretrain, path, resume=True)
     return result.model, {"epochs": result.epochs, "steps": result.steps, "checkpoint": str(path)}
@@ -51,9 +51,7 @@ def classify_elmo(mode: str, bilm: BiLM, features: dict[str, LayerFeatures], pro
                          desc=f"elmo_{mode}")
     splits = {name: (source.labels, predict(model, source, device)) for name, source in features.items()}
     settings = {"mode": mode, "bilm": asdict(profile.bilm), "pretrain": asdict(profile.pretrain),
-                "classifier": asdict(profile.classifier), "frozen_seed": profile.elmo.frozen_seed,
-                "settings_hash": settings_hash(profile.data, profile.vocab, profile.bilm, profile.pretrain,
-                                               profile.classifier, mode)}
+                "classifier": asdict(profile.classifier), "elmo": asdict(profile.elmo)}
     return model_result(f"elmo_{mode}", splits, settings,
                         {"history": fit.history, "best_epoch": fit.best_epoch, "train_seconds": fit.seconds,
                          "mix_weights": {"initial": initial, "final": mix_weights(encoder)}})

@@ -202,9 +202,15 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     return result
 
 
-def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: int, bilm_cfg: BiLMConfig) -> BiLM:
-    """Return the biLM stored in a checkpoint, refusing one made for another vocabulary or other sizes."""
-    state = load_checkpoint(checkpoint_path, _signature(vocab_fingerprint, vocab_size, bilm_cfg))
+def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: int, bilm_cfg: BiLMConfig,
+              state: dict | None = None) -> BiLM:
+    """Return the biLM stored in a checkpoint (or its already-read `state`), refusing one made for another
+    vocabulary or other sizes."""
+    expected = _signature(vocab_fingerprint, vocab_size, bilm_cfg)
+    if state is None:
+        state = load_checkpoint(checkpoint_path, expected)
+    elif state["signature"] != expected:
+        load_checkpoint(checkpoint_path, expected)  # raises the error naming each difference
     model = BiLM(vocab_size, bilm_cfg)
     model.load_state_dict(state["model"])
     return model

@@ -13,10 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from elmo_lib.embeddings.mixing import MIX_MODES
 from elmo_lib.io import write_json
 
 NOTEBOOKS = ("01_data", "02_svd", "03_skipgram", "04_elmo_pretrain", "05_elmo_classify", "06_report")
-ELMO_MODES = ("trainable", "frozen", "function")
 REPORT_FILES = ("index.html", "report.pdf", "metrics.json", "timings.json")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -31,7 +31,7 @@ def notebook_runs(notebooks_dir: Path) -> list[tuple[str, Path, dict]]:
     for name in NOTEBOOKS:
         source = notebooks_dir / f"{name}.ipynb"
         if name == "05_elmo_classify":
-            runs += [(f"{name}_{mode}", source, {"mode": mode}) for mode in ELMO_MODES]
+            runs += [(f"{name}_{mode}", source, {"mode": mode}) for mode in MIX_MODES]
         else:
             runs.append((name, source, {}))
     return runs

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from elmo_lib.classify import StaticEncoder, build_classifier, TokenIdSource, fit_classifier, predict
-from elmo_lib.config import Profile, settings_hash
+from elmo_lib.config import Profile
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import choose_device
 from elmo_lib.embeddings.skipgram import train_skipgram
@@ -38,7 +38,6 @@ def classify_static(method: str, embeddings: StaticEmbeddings, corpus: Corpus, p
     splits = {name: (sources[name].labels, predict(model, sources[name], device))
               for name in ("train", "validation", "test")}
     settings = {"embedding": embeddings.info, "classifier": asdict(profile.classifier),
-                "vocab_size": len(corpus.vocab), "settings_hash": settings_hash(profile.data, profile.vocab,
-                getattr(profile, method), profile.classifier)}
+                "vocab_size": len(corpus.vocab)}
     return model_result(method, splits, settings, {"history": fit.history, "best_epoch": fit.best_epoch,
                                                    "train_seconds": fit.seconds})

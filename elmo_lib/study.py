@@ -16,11 +16,11 @@ from pathlib import Path
 from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
+from elmo_lib.embeddings.mixing import MIX_MODES
 from elmo_lib.embeddings.static import StaticEmbeddings
 from elmo_lib.io import file_digest, read_json, write_json
 
 STATIC_MODELS = ("svd", "skipgram")
-ELMO_MODES = ("trainable", "frozen", "function")
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
 ARTIFACT_VERSION = 2
 MODEL_KEYS = ("svd", "skipgram", "elmo_trainable", "elmo_frozen", "elmo_function")
@@ -116,15 +116,12 @@ class Study:
         features, started = {}, time.perf_counter()
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
-            if path.is_file():
-                offsets = np.concatenate([[0], np.cumsum(split.lengths)])
-                features[name] = LayerFeatures(np.load(path, mmap_mode="r"), offsets, split)
-                continue
-            device = choose_device(self.profile.pretrain.device, announce=False)
-            tmp = folder / f".{name}.npy.tmp"
-            computed = compute_features(self.bilm[0], split, device, self.profile.elmo.feature_dtype, path=tmp)
-            os.replace(tmp, path)
-            features[name] = LayerFeatures(np.load(path, mmap_mode="r"), computed.offsets, split)
+            if not path.is_file():
+                device = choose_device(self.profile.pretrain.device, announce=False)
+                tmp = folder / f".{name}.npy.tmp"
+                compute_features(self.bilm[0], split, device, self.profile.elmo.feature_dtype, path=tmp)
+                os.replace(tmp, path)
+            features[name] = LayerFeatures(np.load(path, mmap_mode="r"), split)
         self._timed("biLM features", started)
         gib = sum(f.nbytes() for f in features.values()) / 2**30
         print(f"biLM layers: {gib:.2f} GiB ({self.profile.elmo.feature_dtype}) in {folder}")
@@ -157,7 +154,7 @@ class Study:
         """Return the metrics record of one model key (svd, skipgram, elmo_trainable, ...)."""
         if key in STATIC_MODELS:
             return self.static(key)
-        if key.startswith("elmo_") and key[5:] in ELMO_MODES:
+        if key.startswith("elmo_") and key[5:] in MIX_MODES:
             return self.elmo(key[5:])
         raise KeyError(f"unknown model {key!r}; choose one of {MODEL_KEYS}")
 

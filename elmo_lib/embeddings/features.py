@@ -30,12 +30,18 @@ def freeze(model: nn.Module) -> nn.Module:
     return model
 
 
+def token_offsets(split: EncodedSplit) -> np.ndarray:
+    """Return where each document's tokens start in the flat per-token array (and the total at the end)."""
+    return np.concatenate([[0], np.cumsum(split.lengths)])
+
+
 class LayerFeatures(TokenIdSource):
     """Per-token biLM layers 1..L of one split, flat (tokens, L, D), with each document's offset."""
 
-    def __init__(self, values: np.ndarray, offsets: np.ndarray, split: EncodedSplit):
+    def __init__(self, values: np.ndarray, split: EncodedSplit):
         super().__init__(split)
-        self.values, self.offsets = values, offsets
+        self.values = values
+        self.offsets = token_offsets(split)
 
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Return ({"ids": (batch, time), "layers": (batch, L, time, D) float32}, lengths)."""
@@ -62,7 +68,7 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
     freeze(bilm).to(device)
     sequences = lm_sequences(split)
     lengths = split.lengths
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    offsets = token_offsets(split)
     shape = (int(offsets[-1]), bilm.cfg.layers, bilm.out_dim)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +86,7 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
             values[offsets[doc]:offsets[doc] + n] = reps[row, 1:n + 1]
     if path is not None:
         values.flush()
-    return LayerFeatures(values, offsets, split)
+    return LayerFeatures(values, split)
 
 
 class ElmoEncoder(nn.Module):
