@@ -1,5 +1,8 @@
 # elmo_lib: `make setup`, `make report`, `make test`, `make data`, `make bench`.
-PYTHON ?= python3.11
+# the first Python >= 3.11 on PATH, whatever its name
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3 python; do \
+  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null \
+  && { echo $$p; break; }; done)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 AG_NEWS_DIR ?= data/ag_news
@@ -9,8 +12,10 @@ export AG_NEWS_DIR
 PROFILE ?= auto
 
 setup: $(VENV)/.installed
+	@bash scripts/system-deps.sh
 
 $(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.11 found on PATH; install one, or run: make setup PYTHON=/path/to/python3.11" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -41,8 +41,11 @@ def case_svd(copies: float) -> dict:
 
 def case_classifier_epoch(copies: float) -> dict:
     import dataclasses
-    from elmo_lib.classify import DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier
+
+    from elmo_lib.batching import TokenIdSource
+    from elmo_lib.classify import DocumentClassifier, fit_classifier
     from elmo_lib.device import choose_device
+    from elmo_lib.embeddings.static import StaticEncoder
     from elmo_lib.embeddings.svd import train_svd
     profile, corpus, docs = _corpus(copies)
     embeddings = train_svd(corpus.train.ids, corpus.vocab, profile.svd, window=5)

@@ -1,11 +1,12 @@
 """Length-bucketed batches: documents of similar length share a batch, so padding stays minimal."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import numpy as np
 import torch
 
+from elmo_lib.corpus import EncodedSplit
 from elmo_lib.vocab import PAD_ID
 
 
@@ -27,3 +28,32 @@ def pad_ids(docs: Sequence[np.ndarray], pad_id: int = PAD_ID) -> tuple[torch.Ten
     for row, doc in enumerate(docs):
         ids[row, :len(doc)] = doc
     return torch.from_numpy(ids), torch.from_numpy(lengths)
+
+
+class BatchSource(Protocol):
+    """Documents that can be served as model inputs in batches."""
+
+    labels: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray: ...
+
+    def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]: ...
+
+
+class TokenIdSource:
+    """Serves an encoded split as {"ids": (batch, time)} padded id batches."""
+
+    def __init__(self, split: EncodedSplit):
+        self.split = split
+        self.labels = split.labels
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Return the token count of each document."""
+        return self.split.lengths
+
+    def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Return ({"ids": (batch, time)}, lengths) for the documents at `indices`."""
+        ids, lengths = pad_ids([self.split.ids[i] for i in indices])
+        return {"ids": ids}, lengths

@@ -16,13 +16,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from elmo_lib.batching import pad_ids
+from elmo_lib.batching import TokenIdSource, pad_ids
 from elmo_lib.config import Profile
 from elmo_lib.corpus import build_corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
-from elmo_lib.embeddings.elmo import BiLM
+from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.io import write_json
-from elmo_lib.pretrain import epoch_batches, lm_sequences, perplexity
+from elmo_lib.pretrain import epoch_batches, perplexity
 from elmo_lib.vocab import PAD_ID
 
 
@@ -65,7 +65,7 @@ def run_pretrain_benchmark(profile: Profile, budget_seconds: float = 180.0, json
     device = choose_device(profile.pretrain.device)
     precision = resolve_precision(device, profile.pretrain.precision)
     corpus = build_corpus(profile.data, profile.vocab)
-    train, val = lm_sequences(corpus.train), lm_sequences(corpus.validation)
+    train, val = corpus.train.lm_sequences(), corpus.validation.lm_sequences()
     lengths = np.fromiter((len(s) for s in train), dtype=np.int64, count=len(train))
     figures = {"device": str(device), "precision": precision, "threads": torch.get_num_threads(),
                "machine": platform.processor() or platform.machine(), "budget_seconds": budget_seconds,
@@ -103,6 +103,56 @@ def run_pretrain_benchmark(profile: Profile, budget_seconds: float = 180.0, json
         print(f"{name:>5}: {f['tokens_per_second']:,.0f} tokens/s ({f['tokens']:,} tokens, {f['steps']} steps), "
               f"val perplexity {f['val_perplexity']:.1f}, one epoch ~{figures['epoch_minutes_estimate'][name]:.1f} min")
     print(f"ratio ours/naive: {figures['ratio']:.1f}x")
+    if json_path:
+        write_json(json_path, figures)
+    return figures
+
+
+class PerDocumentLayers:
+    """The previous loader, kept as the benchmark's baseline: a Python loop copies each document's float16
+    layers into a float32 host batch, which then goes to the device."""
+
+    def __init__(self, features):
+        self.features = features
+        self.labels = features.labels
+        self.lengths = features.lengths
+
+    def batch(self, indices: np.ndarray):
+        """Return the same batch as LayerFeatures.batch, built document by document."""
+        inputs, lengths = TokenIdSource.batch(self.features, indices)
+        values = self.features.values
+        layers = np.zeros((len(indices), int(lengths.max()), *values.shape[1:]), dtype=np.float32)
+        for row, doc in enumerate(indices):
+            start, end = self.features.offsets[doc], self.features.offsets[doc + 1]
+            layers[row, :end - start] = values[start:end]
+        return {**inputs, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
+
+
+def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None = None) -> dict:
+    """Return (and print) seconds for one classifier epoch over the cached ELMo layers: per-document loader
+    against the vectorised (device-resident where it fits) one, same model, batches and device."""
+    import copy
+
+    from elmo_lib.classify import build_classifier, fit_classifier
+    from elmo_lib.embeddings.features import ElmoEncoder
+    cfg = dataclasses.replace(study.profile.classifier, max_epochs=1)
+    device = choose_device(cfg.device)
+    features = study.elmo_features
+    elmo = study.profile.elmo
+    model = build_classifier(lambda: ElmoEncoder(study.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm), cfg)
+    figures = {"device": str(device), "mode": mode, "batches": len(features["train"].lengths) // cfg.batch_size + 1}
+    sources = {"per_document": (PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])),
+               "vectorised": (features["train"].placed(device), features["validation"].placed(device))}
+    for name, (train, validation) in sources.items():
+        trial = copy.deepcopy(model)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        fit_classifier(trial, train, validation, cfg, device, desc=f"bench {name}")
+        figures[name] = {"epoch_seconds": time.perf_counter() - started}
+        print(f"{name:>12}: one epoch + validation {figures[name]['epoch_seconds']:.1f} s")
+    figures["ratio"] = figures["per_document"]["epoch_seconds"] / figures["vectorised"]["epoch_seconds"]
+    print(f"ratio per-document / vectorised: {figures['ratio']:.1f}x")
     if json_path:
         write_json(json_path, figures)
     return figures

@@ -10,64 +10,22 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from elmo_lib.batching import BatchSource, bucketed_batches
+from elmo_lib.config import ClassifierConfig
+from elmo_lib.data import CLASS_NAMES
+from elmo_lib.device import autocast, choose_device, seed_everything
+from elmo_lib.metrics import model_result
 from elmo_lib.progress import progress
 
-from elmo_lib.batching import bucketed_batches, pad_ids
-from elmo_lib.config import ClassifierConfig
-from elmo_lib.corpus import EncodedSplit
-from elmo_lib.device import autocast, seed_everything
-from elmo_lib.vocab import PAD_ID
-
-N_CLASSES = 4
-
-
-class BatchSource(Protocol):
-    """Documents that can be served as model inputs in batches."""
-
-    labels: np.ndarray
-
-    @property
-    def lengths(self) -> np.ndarray: ...
-
-    def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]: ...
-
-
-class TokenIdSource:
-    """Serves an encoded split as {"ids": (batch, time)} padded id batches."""
-
-    def __init__(self, split: EncodedSplit):
-        self.split = split
-        self.labels = split.labels
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Return the token count of each document."""
-        return self.split.lengths
-
-    def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """Return ({"ids": (batch, time)}, lengths) for the documents at `indices`."""
-        ids, lengths = pad_ids([self.split.ids[i] for i in indices])
-        return {"ids": ids}, lengths
-
-
-class StaticEncoder(nn.Module):
-    """ids (batch, time) -> frozen static vectors (batch, time, dim); no gradient reaches them."""
-
-    def __init__(self, vectors: np.ndarray):
-        super().__init__()
-        self.embedding = nn.Embedding.from_pretrained(torch.as_tensor(vectors, dtype=torch.float32),
-                                                      freeze=True, padding_idx=PAD_ID)
-        self.out_dim = int(vectors.shape[1])
-
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.embedding(ids)
+N_CLASSES = len(CLASS_NAMES)
 
 
 class BiLSTMMaxPool(nn.Module):
@@ -101,19 +59,24 @@ class DocumentClassifier(nn.Module):
         return self.head(self.encoder(**inputs), lengths)
 
 
-def build_classifier(encoder: nn.Module, cfg: ClassifierConfig) -> DocumentClassifier:
-    """Return the shared classifier over `encoder`, its weights drawn from cfg.seed (whatever ran before)."""
+def build_classifier(make_encoder: Callable[[], nn.Module], cfg: ClassifierConfig) -> DocumentClassifier:
+    """Return the shared classifier over `make_encoder()`, all its weights drawn from one stream seeded by cfg.seed.
+
+    Seeded once: the encoder's parameters and then the head's come from successive draws of the
+    same generator, so no two modules share drawn weights.
+    """
     seed_everything(cfg.seed)
-    return DocumentClassifier(encoder, cfg.hidden, cfg.dropout)
+    return DocumentClassifier(make_encoder(), cfg.hidden, cfg.dropout)
 
 
 @dataclass
 class FitResult:
-    """What training produced: per-epoch history, the best epoch and its validation accuracy."""
+    """What training produced: per-epoch history, the best epoch, its validation accuracy and why it stopped."""
 
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_val_accuracy: float = 0.0
+    stop_reason: str = "max_epochs"       # "patience" (validation stopped improving) or "max_epochs"
     seconds: float = 0.0
 
 
@@ -129,51 +92,87 @@ def predict(model: nn.Module, source: BatchSource, device: torch.device, batch_s
     for indices in bucketed_batches(source.lengths, batch_size):
         inputs, lengths = source.batch(indices)
         with autocast(device):
-            logits = model(_to(inputs, device), lengths.to(device))
+            logits = model(_to(inputs, device), lengths)
         predictions[indices] = logits.argmax(dim=1).cpu().numpy()
     return predictions
 
 
 def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource, cfg: ClassifierConfig,
                    device: torch.device, desc: str = "classifier") -> FitResult:
-    """Train `model` in place with AdamW, early-stopping on validation accuracy; keep the best weights."""
+    """Train `model` in place; return the history. Keeps the weights of the best validation epoch.
+
+    AdamW with a linear warm-up over `cfg.warmup_steps`; the learning rate is multiplied by
+    `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
+    stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
+    """
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    warmup = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: min(1.0, (step + 1) / max(cfg.warmup_steps, 1)))
     result, best_state, started = FitResult(), None, time.perf_counter()
     labels = torch.as_tensor(train.labels)
     for epoch in range(1, cfg.max_epochs + 1):
         model.train()
         batches = bucketed_batches(train.lengths, cfg.batch_size, rng)[:cfg.max_batches_per_epoch]
-        total_loss, correct, seen = 0.0, 0, 0
+        total_loss = torch.zeros((), device=device)
+        correct = torch.zeros((), dtype=torch.long, device=device)
+        seen = 0
         bar = progress(batches, desc=f"{desc} epoch {epoch}/{cfg.max_epochs}", unit="batch", leave=False)
         for indices in bar:
             inputs, lengths = train.batch(indices)
-            target = labels[indices].to(device)
+            target = labels[indices].to(device, non_blocking=True)
             with autocast(device):
-                logits = model(_to(inputs, device), lengths.to(device))
+                logits = model(_to(inputs, device), lengths)
                 loss = F.cross_entropy(logits.float(), target)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
             optimiser.step()
-            total_loss += loss.item() * len(indices)
-            correct += int((logits.argmax(1) == target).sum())
+            warmup.step()
+            total_loss += loss.detach() * len(indices)
+            correct += (logits.argmax(1) == target).sum()
             seen += len(indices)
-            bar.set_postfix(loss=f"{total_loss / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
+        train_loss, train_accuracy = float(total_loss) / seen, int(correct) / seen
         val_accuracy = float((predict(model, validation, device) == validation.labels).mean())
-        result.history.append({"epoch": epoch, "train_loss": total_loss / seen,
-                               "train_accuracy": correct / seen, "val_accuracy": val_accuracy})
-        print(f"{desc} epoch {epoch}: loss {total_loss / seen:.4f}, train acc {correct / seen:.4f}, "
-              f"val acc {val_accuracy:.4f}")
+        lr = optimiser.param_groups[0]["lr"]
+        result.history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
+                               "val_accuracy": val_accuracy, "lr": lr})
+        print(f"{desc} epoch {epoch}: loss {train_loss:.4f}, train acc {train_accuracy:.4f}, "
+              f"val acc {val_accuracy:.4f}, lr {lr:.2e}")
         if val_accuracy > result.best_val_accuracy or best_state is None:
             result.best_epoch, result.best_val_accuracy = epoch, val_accuracy
             best_state = copy.deepcopy(model.state_dict())
         elif epoch - result.best_epoch >= cfg.patience:
+            result.stop_reason = "patience"
             print(f"{desc}: early stop, best epoch {result.best_epoch} (val acc {result.best_val_accuracy:.4f})")
             break
+        else:
+            for group in optimiser.param_groups:
+                group["lr"] *= cfg.lr_decay
+            warmup.base_lrs = [base * cfg.lr_decay for base in warmup.base_lrs]
     model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: dict[str, BatchSource],
+                     cfg: ClassifierConfig, settings: dict,
+                     describe: Callable[[nn.Module], dict | None] | None = None) -> dict:
+    """Return the metrics record of the shared classifier over `make_encoder()`, trained on sources["train"].
+
+    `describe(encoder)`, if given, is recorded before and after training as record["mix_weights"].
+    """
+    device = choose_device(cfg.device)
+    sources = {name: source.placed(device) if hasattr(source, "placed") else source
+               for name, source in sources.items()}
+    model = build_classifier(make_encoder, cfg)
+    initial = describe(model.encoder) if describe else None
+    fit = fit_classifier(model, sources["train"], sources["validation"], cfg, device, desc=key)
+    splits = {name: (source.labels, predict(model, source, device)) for name, source in sources.items()}
+    extra = {"history": fit.history, "best_epoch": fit.best_epoch, "stop_reason": fit.stop_reason,
+             "train_seconds": fit.seconds}
+    if describe:
+        extra["mix_weights"] = {"initial": initial, "final": describe(model.encoder)}
+    return model_result(key, splits, settings, extra)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import dataclasses
 import os
 import sys
 import time
@@ -11,9 +10,11 @@ from typing import Sequence
 
 import numpy as np
 
-from elmo_lib.config import DataConfig, get_profile, PROFILES
 from elmo_lib.checkpoint import CheckpointError
+from elmo_lib.config import PROFILES, DataConfig, get_profile
 from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
+from elmo_lib.embeddings.mixing import MIX_MODES
+from elmo_lib.registry import BASELINES, STATIC_METHODS
 
 
 def _value(text: str):
@@ -71,28 +72,52 @@ def data_download(args: argparse.Namespace) -> int:
 
 def static(args: argparse.Namespace) -> int:
     """Train one static embedding and its classifier, print test accuracy; return the exit code."""
-    from elmo_lib.study import Study
-
-    result = Study(_profile(args), args.out).static(args.method)
-    print(f"{args.method}: window {result['settings']['embedding']['window']}, "
-          f"test accuracy {result['test']['accuracy']:.4f}")
+    result = _study(args).static(args.method)
+    window = result["settings"].get("embedding", {}).get("window")
+    print(f"{args.method}: {f'window {window}, ' if window else ''}test accuracy {result['test']['accuracy']:.4f}")
     return 0
 
 
+def profile_overrides(args: argparse.Namespace) -> dict:
+    """Return the checked overrides of --set and --data-dir, the data folder made absolute (against the
+    folder the command runs in), so notebooks running elsewhere read the same files."""
+    overrides = parse_overrides(args.set)
+    data_dir = args.data_dir or overrides.get("data.data_dir")
+    overrides["data.data_dir"] = str(resolve_data_dir(data_dir))
+    return overrides
+
+
+def profile_name(args: argparse.Namespace) -> str:
+    """Return --profile, with "auto" resolved (full on CUDA, else cpu) and announced."""
+    if args.profile != "auto":
+        return args.profile
+    from elmo_lib.notebook import default_profile_name
+    name = default_profile_name()
+    print(f"profile: {name} (auto: {'CUDA found' if name == 'full' else 'no CUDA'})")
+    return name
+
+
 def _profile(args: argparse.Namespace):
-    profile = get_profile(args.profile, parse_overrides(args.set))
-    if args.data_dir:
-        profile = dataclasses.replace(profile, data=dataclasses.replace(profile.data, data_dir=args.data_dir))
-    return profile
+    return get_profile(profile_name(args), profile_overrides(args))
+
+
+def _artifacts(args: argparse.Namespace):
+    from elmo_lib.notebook import default_artifacts
+    from elmo_lib.paths import resolve_path
+    return resolve_path(args.artifacts) if args.artifacts else default_artifacts()
+
+
+def _study(args: argparse.Namespace):
+    from elmo_lib.study import Study
+    return Study(_profile(args), _artifacts(args))
 
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the biLM (also under torchrun), optionally resuming; return the exit code."""
     from elmo_lib.io import write_json
     from elmo_lib.pretrain import pretrain_bilm
-    from elmo_lib.study import Study
 
-    study = Study(_profile(args), args.out)
+    study = _study(args)
     path = args.checkpoint or study.bilm_checkpoint()
     profile = study.profile
     result = pretrain_bilm(study.corpus, profile.bilm, profile.pretrain, path, resume=args.resume,
@@ -107,9 +132,7 @@ def pretrain(args: argparse.Namespace) -> int:
 
 def elmo(args: argparse.Namespace) -> int:
     """Pretrain or reuse the biLM and train the classifier in each mixing mode; return the exit code."""
-    from elmo_lib.study import Study
-
-    study = Study(_profile(args), args.out)
+    study = _study(args)
     for mode in args.mode or study.profile.elmo.modes:
         print(f"elmo_{mode}: test accuracy {study.elmo(mode)['test']['accuracy']:.4f}")
     return 0
@@ -123,38 +146,58 @@ def bench_pretrain(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_classify(args: argparse.Namespace) -> int:
+    """Time one classifier epoch over cached ELMo layers, per-document loader against ours; return the exit code."""
+    from elmo_lib.bench import run_classify_benchmark
+
+    run_classify_benchmark(_study(args), args.mode, json_path=args.json)
+    return 0
+
+
+def write_results(metrics_path, timings: dict, path) -> None:
+    """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
+    from elmo_lib.io import read_json, write_json
+    metrics = read_json(metrics_path)
+    write_json(path, {"profile": metrics["manifest"]["profile"], "git_commit": metrics["manifest"]["git_commit"],
+                      "device": metrics["manifest"]["device"], "wall_seconds": round(sum(timings.values()), 1),
+                      "notebook_seconds": timings,
+                      "test_accuracy": {key: m["test"]["accuracy"] for key, m in metrics["models"].items()}})
+    print(f"results: {path}")
+
+
 def report(args: argparse.Namespace) -> int:
     """Run the notebooks and render report/; return the exit code (1 naming the notebook and cell on failure)."""
-    from pathlib import Path
+    from elmo_lib.paths import resolve_path
+    from elmo_lib.report_build import ReportError, build_report, default_notebooks
 
-    from elmo_lib.notebook import default_artifacts, default_profile_name
-    from elmo_lib.report_build import ReportError, build_report
-
-    profile = args.profile
-    if profile == "auto":
-        profile = default_profile_name()
-        print(f"profile: {profile} (auto: {'CUDA found' if profile == 'full' else 'no CUDA'})")
-    overrides = parse_overrides(args.set)
-    if args.data_dir:
-        overrides["data.data_dir"] = args.data_dir
+    profile = profile_name(args)
+    overrides = profile_overrides(args)
     get_profile(profile, overrides)  # fail fast on unknown settings
     started = time.perf_counter()
     try:
-        timings = build_report(profile, overrides, Path(args.artifacts) if args.artifacts else default_artifacts(),
-                               Path(args.out), Path(args.notebooks), args.kernel, pdf=not args.no_pdf)
+        out = resolve_path(args.out) if args.out else default_notebooks().parent / "report"
+        timings = build_report(profile, overrides, _artifacts(args), out,
+                               resolve_path(args.notebooks) if args.notebooks else None, args.kernel,
+                               pdf=not args.no_pdf)
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"report written to {args.out}/index.html, report.pdf, metrics.json in {time.perf_counter() - started:.0f} s "
+    if not args.out:  # the project's own report: keep its figures beside the benchmarks
+        write_results(out / "metrics.json", timings, default_notebooks().parent / "benchmarks" / f"results_{profile}.json")
+    written = "index.html, report.pdf, metrics.json" if not args.no_pdf else "index.html, metrics.json (no PDF)"
+    print(f"report written to {out}/: {written} in {time.perf_counter() - started:.0f} s "
           f"(notebooks: {', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
     return 0
 
 
 def _add_profile_arguments(parser: argparse.ArgumentParser, default_profile: str = "cpu") -> None:
-    parser.add_argument("--profile", default=default_profile, choices=sorted(PROFILES))
+    parser.add_argument("--profile", default=default_profile, choices=["auto", *sorted(PROFILES)],
+                        help="auto: full when CUDA is available, else cpu")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. pretrain.epochs=2 (repeatable)")
     parser.add_argument("--data-dir", help="folder with train.csv and test.csv (default: $AG_NEWS_DIR or data/ag_news)")
+    parser.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or <project>/artifacts); "
+                        "results go under <stage>/<key>/")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -175,15 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--data-dir")
     download.set_defaults(func=data_download)
 
-    stat = commands.add_parser("static", help="train SVD or skip-gram embeddings and the shared classifier")
-    stat.add_argument("method", choices=["svd", "skipgram"])
+    stat = commands.add_parser("static", help="train a static row: TF-IDF, or SVD / skip-gram embeddings and the shared classifier")
+    stat.add_argument("method", choices=sorted({*STATIC_METHODS, *BASELINES}))
     _add_profile_arguments(stat)
-    stat.add_argument("--out", default="artifacts", help="artifacts folder (results go under <stage>/<settings hash>/)")
     stat.set_defaults(func=static)
 
     pre = commands.add_parser("pretrain", help="pretrain the biLM (works under torchrun --nproc_per_node=N)")
     _add_profile_arguments(pre)
-    pre.add_argument("--out", default="artifacts", help="artifacts folder (results go under <stage>/<settings hash>/)")
     pre.add_argument("--checkpoint", help="checkpoint path (default: keyed by the settings under --out)")
     pre.add_argument("--resume", action="store_true", help="continue exactly from the checkpoint if it exists")
     pre.add_argument("--max-steps", type=int, help="stop (after checkpointing) once this many steps are done")
@@ -192,19 +233,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     el = commands.add_parser("elmo", help="pretrain or reuse the biLM, then classify in each mixing mode")
     _add_profile_arguments(el)
-    el.add_argument("--out", default="artifacts", help="artifacts folder (results go under <stage>/<settings hash>/)")
-    el.add_argument("--mode", action="append", choices=["trainable", "frozen", "function"],
-                    help="only these modes (repeatable; default: all three)")
+    el.add_argument("--mode", action="append", choices=list(MIX_MODES),
+                    help="only these modes (repeatable; default: the profile's elmo.modes)")
     el.set_defaults(func=elmo)
 
     rep = commands.add_parser("report", help="run the notebooks with papermill and render report/ (HTML, PDF, metrics.json)")
-    rep.add_argument("--profile", default="auto", choices=["auto", *sorted(PROFILES)],
-                     help="auto: full when CUDA is available, else cpu")
-    rep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
-    rep.add_argument("--data-dir")
-    rep.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or ./artifacts)")
-    rep.add_argument("--out", default="report")
-    rep.add_argument("--notebooks", default="notebooks")
+    _add_profile_arguments(rep, default_profile="auto")
+    rep.add_argument("--out", help="report folder (default: <project>/report)")
+    rep.add_argument("--notebooks", help="notebooks folder (default: <project>/notebooks)")
     rep.add_argument("--kernel", default=None, help="Jupyter kernel (default: the notebooks' own, elmo-lib)")
     rep.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")
     rep.set_defaults(func=report)
@@ -216,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--budget", type=float, default=180.0, help="wall-clock seconds of training for each (default 180)")
     bp.add_argument("--json", help="also write the figures to this JSON file")
     bp.set_defaults(func=bench_pretrain)
+    bc = bench_commands.add_parser("classify", help="one classifier epoch over cached ELMo layers: old loader versus new")
+    _add_profile_arguments(bc)
+    bc.add_argument("--mode", default="trainable", choices=list(MIX_MODES))
+    bc.add_argument("--json", help="also write the figures to this JSON file")
+    bc.set_defaults(func=bench_classify)
     return parser
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from elmo_lib.config import DataConfig, VocabConfig
 from elmo_lib.data import NewsSplit, read_news, stratified_head, stratified_split
 from elmo_lib.text import tokenize
-from elmo_lib.vocab import UNK, Vocabulary
+from elmo_lib.vocab import BOS_ID, EOS_ID, UNK, Vocabulary
 
 
 @dataclass
@@ -26,6 +26,15 @@ class EncodedSplit:
     def lengths(self) -> np.ndarray:
         """Return the token count of each document."""
         return np.fromiter((len(d) for d in self.ids), dtype=np.int64, count=len(self.ids))
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Return where each document's tokens start in a flat per-token array (and the total at the end)."""
+        return np.concatenate([[0], np.cumsum(self.lengths)])
+
+    def lm_sequences(self) -> list[np.ndarray]:
+        """Return every document as `<bos> w_1 .. w_n <eos>` int64 ids, as the biLM reads it."""
+        return [np.concatenate([[BOS_ID], doc, [EOS_ID]]).astype(np.int64) for doc in self.ids]
 
     def take(self, n: int) -> "EncodedSplit":
         """Return the first `n` documents."""

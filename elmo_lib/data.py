@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from elmo_lib.paths import resolve_path
+
 CLASS_NAMES = ("World", "Sports", "Business", "Sci/Tech")
 TEXT_FIELDS = ("description", "title+description")
 SPLITS = ("train", "test")
@@ -49,10 +51,8 @@ class NewsSplit:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Return `data_dir`, else $AG_NEWS_DIR, else data/ag_news."""
-    if data_dir:
-        return Path(data_dir)
-    return Path(os.environ.get("AG_NEWS_DIR") or DEFAULT_DATA_DIR)
+    """Return `data_dir`, else $AG_NEWS_DIR, else data/ag_news, as an absolute path (see paths.resolve_path)."""
+    return resolve_path(data_dir or os.environ.get("AG_NEWS_DIR") or DEFAULT_DATA_DIR)
 
 
 def split_path(data_dir: str | os.PathLike | None, split: str) -> Path:

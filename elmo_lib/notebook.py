@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from elmo_lib.config import get_profile
+from elmo_lib.paths import project_root, resolve_path
 from elmo_lib.study import Study
 
 
@@ -17,12 +18,8 @@ def default_profile_name() -> str:
 def default_artifacts() -> Path:
     """Return $ELMO_ARTIFACTS, else the artifacts/ folder of the project holding the working directory."""
     if os.environ.get("ELMO_ARTIFACTS"):
-        return Path(os.environ["ELMO_ARTIFACTS"])
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "elmo_lib").is_dir():
-            return folder / "artifacts"
-    return here / "artifacts"
+        return resolve_path(os.environ["ELMO_ARTIFACTS"])
+    return (project_root() or Path.cwd().resolve()) / "artifacts"
 
 
 def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: str | None = None) -> Study:

@@ -21,16 +21,10 @@ import torch.distributed as dist
 from elmo_lib.batching import bucketed_batches, pad_ids
 from elmo_lib.checkpoint import load_checkpoint, save_checkpoint
 from elmo_lib.config import BiLMConfig, PretrainConfig
-from elmo_lib.corpus import Corpus, EncodedSplit
+from elmo_lib.corpus import Corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
-from elmo_lib.embeddings.elmo import BiLM, shape_signature
+from elmo_lib.embeddings.bilm import BiLM, shape_signature, unk_dropout
 from elmo_lib.progress import progress
-from elmo_lib.vocab import BOS_ID, EOS_ID
-
-
-def lm_sequences(split: EncodedSplit) -> list[np.ndarray]:
-    """Return every document as `<bos> w_1 .. w_n <eos>` ids."""
-    return [np.concatenate([[BOS_ID], doc, [EOS_ID]]).astype(np.int64) for doc in split.ids]
 
 
 @dataclass
@@ -118,10 +112,12 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     ctx = DistContext.from_env(device)
     precision = resolve_precision(device, cfg.precision)
     checkpoint_path = Path(checkpoint_path)
-    train_seqs, val_seqs = lm_sequences(corpus.train), lm_sequences(corpus.validation)
+    train_seqs, val_seqs = corpus.train.lm_sequences(), corpus.validation.lm_sequences()
     lengths = np.fromiter((len(s) for s in train_seqs), dtype=np.int64, count=len(train_seqs))
     signature = _signature(corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg)
 
+    # training singletons: fed as <unk> with probability unk_dropout, so <unk> learns what unseen words look like
+    rare = torch.tensor([count == 1 for count in corpus.vocab.counts], device=device)
     seed_everything(cfg.seed)
     model = BiLM(len(corpus.vocab), bilm_cfg).to(device)
     trainer = model
@@ -167,7 +163,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             shard = batches[position][ctx.rank::ctx.world_size]
             ids, lens = pad_ids([train_seqs[i] for i in shard])
             with autocast(device, precision):
-                nll, count = trainer(ids.to(device), lens.to(device))
+                ids = ids.to(device)
+                nll, count = trainer(ids, lens.to(device), unk_dropout(ids, rare, bilm_cfg.unk_dropout))
             global_count = ctx.all_sum(count)
             # DDP averages gradients over ranks, so scale by world size to get the global-batch mean.
             loss = nll * (ctx.world_size / global_count)
@@ -214,3 +211,23 @@ def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: i
     model = BiLM(vocab_size, bilm_cfg)
     model.load_state_dict(state["model"])
     return model
+
+
+def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
+    """Return the checkpoint at `path` if it holds a biLM that finished `cfg.epochs` epochs, else None."""
+    if not path.is_file():
+        return None
+    state = load_checkpoint(path)
+    return state if state["epoch"] > cfg.epochs else None
+
+
+def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path) -> tuple[BiLM, dict]:
+    """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished."""
+    path = Path(path)
+    state = finished_state(path, cfg)
+    if state is not None:
+        print(f"biLM: reusing {path}")
+        model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)
+        return model, {"epochs": state["epochs_log"], "steps": state["steps_log"], "checkpoint": str(path)}
+    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True)
+    return result.model, {"epochs": result.epochs, "steps": result.steps, "checkpoint": str(path)}

@@ -1,25 +1,15 @@
-"""Tables, figures, significance tests, narrative and manifest that the report notebooks show."""
+"""Records -> tables, figures, significance tests and narrative that the report notebooks show."""
 from __future__ import annotations
 
-import dataclasses
-import importlib.metadata
 import itertools
-import platform
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
 from elmo_lib.data import CLASS_NAMES
-
-MODEL_NAMES = {"svd": "SVD", "skipgram": "Skip-gram", "elmo_trainable": "ELMo, trainable λ",
-               "elmo_frozen": "ELMo, frozen λ", "elmo_function": "ELMo, learnable function"}
-REFERENCE_TEST_ACCURACY = {"svd": 0.87, "skipgram": 0.90, "elmo_trainable": 0.91, "elmo_frozen": 0.85,
-                           "elmo_function": 0.90}
-PACKAGES = ("torch", "numpy", "scipy", "pandas", "scikit-learn", "gensim", "matplotlib", "seaborn",
-            "papermill", "nbconvert")
+from elmo_lib.registry import label, reference_accuracy
+from elmo_lib.vocab import UNK_ID
 
 
 def classification_frame(metrics: dict) -> pd.DataFrame:
@@ -51,12 +41,13 @@ def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
     """Return one row per model: test accuracy and macro F1, the reference study's accuracy and our difference."""
     rows = []
     for key, record in results.items():
-        rows.append({"model": MODEL_NAMES[key], "key": key,
+        reference = reference_accuracy(key)
+        rows.append({"model": label(key), "key": key,
                      "test accuracy": record["test"]["accuracy"],
                      "test macro F1": record["test"]["macro avg"]["f1"],
                      "train accuracy": record["train"]["accuracy"],
-                     "reference test accuracy": REFERENCE_TEST_ACCURACY[key],
-                     "difference (points)": 100 * (record["test"]["accuracy"] - REFERENCE_TEST_ACCURACY[key])})
+                     "reference test accuracy": reference,
+                     "difference (points)": None if reference is None else 100 * (record["test"]["accuracy"] - reference)})
     return pd.DataFrame(rows).set_index("model").round(4)
 
 
@@ -73,7 +64,7 @@ def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float 
     rows = []
     for a, b in itertools.combinations(results, 2):
         test = mcnemar(y_true, results[a]["test_predictions"], results[b]["test_predictions"])
-        rows.append({"model A": MODEL_NAMES[a], "model B": MODEL_NAMES[b], "a": a, "b": b,
+        rows.append({"model A": label(a), "model B": label(b), "a": a, "b": b,
                      "accuracy A − B (points)": 100 * (results[a]["test"]["accuracy"] - results[b]["test"]["accuracy"]),
                      "only A right": test["only_a_right"], "only B right": test["only_b_right"],
                      "p-value": test["p_value"], f"significant at {alpha}": test["p_value"] < alpha})
@@ -83,12 +74,10 @@ def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float 
 def lambda_frame(results: dict[str, dict]) -> pd.DataFrame:
     """Return the λ weights (softmax-normalised) and γ of the trainable and frozen modes, before and after training."""
     rows = []
-    for key in ("elmo_trainable", "elmo_frozen"):
-        if key not in results:
-            continue
+    for key in [k for k, r in results.items() if (r.get("mix_weights") or {}).get("final")]:
         for stage in ("initial", "final"):
             weights = results[key]["mix_weights"][stage]
-            rows.append({"model": MODEL_NAMES[key], "stage": stage,
+            rows.append({"model": label(key), "stage": stage,
                          **{f"λ_{j}": value for j, value in enumerate(weights["lambda"])}, "γ": weights["gamma"]})
     return pd.DataFrame(rows).round(4)
 
@@ -96,10 +85,10 @@ def lambda_frame(results: dict[str, dict]) -> pd.DataFrame:
 def window_sweep_frame(results: dict[str, dict]) -> pd.DataFrame:
     """Return the validation probe accuracy of each window for the static models, and the chosen window."""
     rows = []
-    for key in [k for k in ("svd", "skipgram") if k in results]:
+    for key in [k for k, r in results.items() if "window_scores" in r["settings"].get("embedding", {})]:
         embedding = results[key]["settings"]["embedding"]
         for window, score in sorted(embedding["window_scores"].items(), key=lambda kv: int(kv[0])):
-            rows.append({"model": MODEL_NAMES[key], "window": int(window), "validation accuracy": score,
+            rows.append({"model": label(key), "window": int(window), "validation accuracy": score,
                          "chosen": int(window) == embedding["window"]})
     return pd.DataFrame(rows).round(4)
 
@@ -135,61 +124,33 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     acc = {key: record["test"]["accuracy"] for key, record in results.items()}
     ranked = sorted(acc, key=lambda k: (-acc[k], k))
     best, runner_up = ranked[0], ranked[1]
-    lines = [f"- **{MODEL_NAMES[best]} is best** on the test set with accuracy {acc[best]:.4f}, "
-             f"{_points(acc[best] - acc[runner_up])} ahead of {MODEL_NAMES[runner_up]} ({acc[runner_up]:.4f})."]
+    lines = [f"- **{label(best)} is best** on the test set with accuracy {acc[best]:.4f}, "
+             f"{_points(acc[best] - acc[runner_up])} ahead of {label(runner_up)} ({acc[runner_up]:.4f})."]
     pair = significance[((significance.a == best) & (significance.b == runner_up))
                         | ((significance.a == runner_up) & (significance.b == best))].iloc[0]
     verdict = "is" if pair["p-value"] < alpha else "is not"
     lines.append(f"- That lead {verdict} significant by McNemar's test (p = {pair['p-value']:.3g}, α = {alpha}).")
-    lines.append("- Ranking by test accuracy: " + " > ".join(f"{MODEL_NAMES[k]} ({acc[k]:.4f})" for k in ranked) + ".")
+    lines.append("- Ranking by test accuracy: " + " > ".join(f"{label(k)} ({acc[k]:.4f})" for k in ranked) + ".")
     if {"elmo_trainable", "elmo_frozen"} <= acc.keys():
         gap = acc["elmo_trainable"] - acc["elmo_frozen"]
         word = "loses" if gap > 0 else "gains"
         lines.append(f"- Frozen λ {word} {_points(gap)} against trainable λ "
                      f"({acc['elmo_frozen']:.4f} vs {acc['elmo_trainable']:.4f}).")
-    elmo_keys = [k for k in acc if k.startswith("elmo_")]
-    static_keys = [k for k in acc if not k.startswith("elmo_")]
+    elmo_keys = [k for k in acc if results[k]["settings"].get("arm") == "elmo"]
+    static_keys = [k for k in acc if results[k]["settings"].get("arm") != "elmo"]
     if elmo_keys and static_keys:
         best_elmo = max(elmo_keys, key=lambda k: acc[k])
         best_static = max(static_keys, key=lambda k: acc[k])
         relation = "beats" if acc[best_elmo] > acc[best_static] else ("ties" if acc[best_elmo] == acc[best_static] else "trails")
-        lines.append(f"- The best contextual model ({MODEL_NAMES[best_elmo]}, {acc[best_elmo]:.4f}) {relation} the best "
-                     f"static one ({MODEL_NAMES[best_static]}, {acc[best_static]:.4f}) by {_points(acc[best_elmo] - acc[best_static])}.")
-    beaten = [k for k in acc if acc[k] > REFERENCE_TEST_ACCURACY[k]]
-    lines.append(f"- {len(beaten)} of {len(acc)} models beat the reference study's test accuracy"
-                 + (": " + ", ".join(MODEL_NAMES[k] for k in beaten) if beaten else "") + ".")
+        lines.append(f"- The best contextual model ({label(best_elmo)}, {acc[best_elmo]:.4f}) {relation} the best "
+                     f"static one ({label(best_static)}, {acc[best_static]:.4f}) by {_points(acc[best_elmo] - acc[best_static])}.")
+    compared = [k for k in acc if reference_accuracy(k) is not None]
+    beaten = [k for k in compared if acc[k] > reference_accuracy(k)]
+    lines.append(f"- {len(beaten)} of {len(compared)} models with a reference figure beat the reference study's test accuracy"
+                 + (": " + ", ".join(label(k) for k in beaten) if beaten else "") + ".")
     n_significant = int(significance[f"significant at {alpha}"].sum())
     lines.append(f"- {n_significant} of {len(significance)} model pairs differ significantly at α = {alpha}.")
     return "\n".join(lines)
-
-
-def git_commit() -> str | None:
-    """Return the current git commit of the working tree, or None outside a git checkout."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=Path(__file__).resolve().parent)
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
-def manifest(study) -> dict:
-    """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
-    import torch
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = importlib.metadata.version(package)
-        except importlib.metadata.PackageNotFoundError:
-            versions[package] = None
-    device = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({platform.machine()})"
-    settings = dataclasses.asdict(study.profile)
-    settings["data"].pop("data_dir")
-    return {"profile": study.profile.name, "settings": settings,
-            "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
-                           for split, f in study.data_files.items()},
-            "python": platform.python_version(), "packages": versions, "device": device,
-            "git_commit": git_commit()}
 
 
 def data_summary(study) -> str:
@@ -200,7 +161,7 @@ def data_summary(study) -> str:
     for name, split in corpus.splits().items():
         counts = np.bincount(split.labels, minlength=len(CLASS_NAMES))
         lengths = split.lengths
-        unknown = sum(int((doc == 1).sum()) for doc in split.ids) / max(int(lengths.sum()), 1)
+        unknown = sum(int((doc == UNK_ID).sum()) for doc in split.ids) / max(int(lengths.sum()), 1)
         lines.append(f"{name:>10}: {len(split):>6,} rows | " + ", ".join(f"{c} {n:,}" for c, n in zip(CLASS_NAMES, counts))
                      + f" | {int(lengths.sum()):,} tokens, mean {lengths.mean():.1f}, max {lengths.max()}"
                      + f" | <unk> {unknown:.2%}")
@@ -214,7 +175,7 @@ def plot_data_overview(study):
     import matplotlib.pyplot as plt
     corpus = study.corpus
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.6))
-    frame = pd.DataFrame({name: np.bincount(split.labels, minlength=4) / len(split)
+    frame = pd.DataFrame({name: np.bincount(split.labels, minlength=len(CLASS_NAMES)) / len(split)
                           for name, split in corpus.splits().items()}, index=CLASS_NAMES)
     frame.plot.bar(ax=left, rot=0)
     left.set_ylabel("share of rows")
@@ -232,12 +193,28 @@ def show_model(key: str, record: dict) -> None:
     """Display one model's classification reports and confusion heatmaps for train and test (in a notebook)."""
     import matplotlib.pyplot as plt
     from IPython.display import Markdown, display
-    display(Markdown(f"### {MODEL_NAMES[key]} (`{key}`)"))
+    display(Markdown(f"### {label(key)} (`{key}`)"))
     for split in ("train", "test"):
         display(Markdown(f"**{split}** — accuracy {record[split]['accuracy']:.4f} over {record[split]['n']:,} documents"))
         display(classification_frame(record[split]))
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    plot_confusion(record["train"], f"{MODEL_NAMES[key]}: train", axes[0])
-    plot_confusion(record["test"], f"{MODEL_NAMES[key]}: test", axes[1])
+    plot_confusion(record["train"], f"{label(key)}: train", axes[0])
+    plot_confusion(record["test"], f"{label(key)}: test", axes[1])
     fig.tight_layout()
     plt.show()
+
+
+def model_details(record: dict) -> None:
+    """Display what a record holds beyond its metrics: the window sweep, the layer weights (in a notebook)."""
+    from IPython.display import Markdown, display
+    results = {record["model"]: record}
+    sweep, weights = window_sweep_frame(results), lambda_frame(results)
+    if len(sweep):
+        display(Markdown("**Window sweep** (validation probe accuracy)"), sweep)
+    if len(weights):
+        display(Markdown("**Layer weights λ and γ**, before and after training"), weights)
+    history = record.get("history") or []
+    if history:
+        display(Markdown(f"**Training**: best epoch {record['best_epoch']} of {len(history)}, "
+                         f"stopped by {record.get('stop_reason', 'max_epochs')}"),
+                pd.DataFrame(history).set_index("epoch").round(4))

@@ -1,8 +1,8 @@
 """`make report`: run the notebooks with papermill, render them with nbconvert, print the PDF with Chromium.
 
-Everything is built in report/.build and moved into report/ only when every step succeeded; the
-previous index.html, report.pdf and metrics.json are removed first, so a failed run never leaves
-a report that looks complete.
+Checks that need no work (notebooks present, Chromium, settings) come first. Everything is then
+built in a staging folder unique to the run and published into report/ only when every step has
+passed, each file by an atomic rename, so a failed run leaves the last good report untouched.
 """
 from __future__ import annotations
 
@@ -10,64 +10,78 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from elmo_lib.embeddings.mixing import MIX_MODES
+from elmo_lib.config import Profile, get_profile
 from elmo_lib.io import write_json
+from elmo_lib.paths import project_root
+from elmo_lib.registry import rows
 
-NOTEBOOKS = ("01_data", "02_svd", "03_skipgram", "04_elmo_pretrain", "05_elmo_classify", "06_report")
-REPORT_FILES = ("index.html", "report.pdf", "metrics.json", "timings.json")
+PUBLISHED = ("index.html", "report.pdf", "metrics.json", "timings.json")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
 class ReportError(RuntimeError):
     """A step of the report failed; the message names the notebook and cell, or the tool."""
 
 
-def notebook_runs(notebooks_dir: Path) -> list[tuple[str, Path, dict]]:
-    """Return (output name, notebook, extra parameters) in execution order; 05 runs once per mode."""
-    runs = []
-    for name in NOTEBOOKS:
-        source = notebooks_dir / f"{name}.ipynb"
-        if name == "05_elmo_classify":
-            runs += [(f"{name}_{mode}", source, {"mode": mode}) for mode in MIX_MODES]
-        else:
-            runs.append((name, source, {}))
-    return runs
+def notebook_plan(profile: Profile) -> list[tuple[str, str, dict]]:
+    """Return (run name, notebook stem, extra parameters) in execution order, one model run per registry key."""
+    models = rows(profile)
+    plan = [("01_data", "01_data", {})]
+    if any(row.arm == "elmo" for row in models.values()):
+        plan.append(("02_elmo_pretrain", "02_elmo_pretrain", {}))
+    plan += [(f"03_model_{key}", "03_model", {"model": key}) for key in models]
+    plan.append(("04_report", "04_report", {}))
+    return plan
 
 
-def execute(source: Path, target: Path, parameters: dict, kernel: str | None, cwd: Path) -> None:
+def default_notebooks() -> Path:
+    """Return the project's notebooks/ folder, or raise ReportError naming the folder it needs."""
+    root = project_root() or project_root(Path(__file__).parent)
+    if root is None or not (root / "notebooks").is_dir():
+        raise ReportError("no notebooks/ folder found: run from inside the elmo_lib checkout or pass --notebooks DIR.")
+    return root / "notebooks"
+
+
+def execute(source: Path, target: Path, parameters: dict, kernel: str | None, cwd: Path, run_name: str) -> None:
     """Execute one notebook with papermill, raising ReportError that names the notebook and failing cell."""
     import logging
 
     import papermill
+    from nbclient.exceptions import DeadKernelError
     from papermill.exceptions import PapermillExecutionError
     log = logging.getLogger("papermill")
     if not log.handlers:  # show the notebooks' own progress (epochs, tqdm) while they run
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(f"  [{source.stem}] %(message)s"))
-        log.addHandler(handler)
+        log.addHandler(logging.StreamHandler(sys.stderr))
         log.setLevel(logging.INFO)
         log.propagate = False
-    log.handlers[0].setFormatter(logging.Formatter(f"  [{source.stem}] %(message)s"))
+    log.handlers[0].setFormatter(logging.Formatter(f"  [{run_name}] %(message)s"))
     try:
         papermill.execute_notebook(str(source), str(target), parameters=parameters, kernel_name=kernel,
                                    cwd=str(cwd), progress_bar=False, log_output=True)
     except PapermillExecutionError as err:
-        index, first_line = failing_cell(target, err.cell_index)
-        raise ReportError(f"notebook {source.name} failed in cell {index} (counting from 0, `{first_line}`): "
-                          f"{err.ename}: {err.evalue}. The executed copy is {target}.") from None
+        index, first_line = failing_cell(target)
+        raise ReportError(f"notebook {source.name} ({run_name}) failed in cell {index} (counting from 0, "
+                          f"`{first_line}`): {err.ename}: {err.evalue}") from None
+    except DeadKernelError:
+        raise ReportError(f"the kernel running {source.name} ({run_name}) died (out of memory?); "
+                          f"stage {run_name} did not finish") from None
 
 
-def failing_cell(executed: Path, executed_index: int) -> tuple[int, str]:
-    """Return (index in the source notebook, first source line) of a failed cell of an executed notebook."""
+def failing_cell(executed: Path) -> tuple[int, str]:
+    """Return (index in the source notebook, first source line) of the cell whose output is an error."""
     import nbformat
-    cells = nbformat.read(executed, as_version=4).cells
-    injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.metadata.get("tags", [])]
-    shift = 1 if injected and executed_index > injected[0] else 0
-    first_line = cells[executed_index].source.strip().splitlines()[0] if cells[executed_index].source.strip() else ""
-    return executed_index - shift, first_line[:80]
+    cells = [c for c in nbformat.read(executed, as_version=4).cells
+             if not PAPERMILL_TAGS & set(c.metadata.get("tags", []))]
+    for index, cell in enumerate(cells):
+        if any(output.get("output_type") == "error" for output in cell.get("outputs", [])):
+            lines = cell.source.strip().splitlines()
+            return index, (lines[0] if lines else "")[:80]
+    return -1, ""
 
 
 def find_browser() -> str | None:
@@ -92,8 +106,8 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> None:
 
 def render_html(executed: Path, target: Path, hide_code: bool) -> None:
     """Render an executed notebook to standalone HTML (images inline)."""
-    from nbconvert import HTMLExporter
     import nbformat
+    from nbconvert import HTMLExporter
     exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code, exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
     target.write_text(body, encoding="utf-8")
@@ -102,49 +116,75 @@ def render_html(executed: Path, target: Path, hide_code: bool) -> None:
 def metrics_document(study) -> dict:
     """Return report/metrics.json: every model's train and test metrics and the run manifest (no timings,
     so two runs with the same settings give the same file)."""
-    from elmo_lib.report import manifest
+    from elmo_lib.provenance import manifest
     return {"models": {key: {"train": r["train"], "test": r["test"]} for key, r in study.results().items()},
             "manifest": manifest(study)}
 
 
-def build_report(profile: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path,
-                 kernel: str | None = None, pdf: bool = True) -> dict:
-    """Build report/index.html, report/report.pdf and report/metrics.json; return the per-notebook wall times."""
-    from elmo_lib.notebook import open_study
-    out_dir, artifacts = Path(out_dir).resolve(), Path(artifacts).resolve()
-    for name in REPORT_FILES:
-        (out_dir / name).unlink(missing_ok=True)
-    build = out_dir / ".build"
-    shutil.rmtree(build, ignore_errors=True)
-    (build / "notebooks").mkdir(parents=True)
-    browser = find_browser() if pdf else None
-    if pdf and browser is None:
-        raise ReportError("no Chromium found for the PDF: install it (Debian: apt-get install chromium) "
-                          "or pass --no-pdf.")
-    timings: dict[str, float] = {}
-    base = {"profile": profile, "overrides": overrides, "artifacts": str(artifacts)}
-    for name, source, extra in notebook_runs(notebooks_dir):
-        target = build / "notebooks" / f"{name}.ipynb"
-        parameters = {**base, **extra}
-        if name == "06_report":
-            write_json(build / "timings.json", timings)
-            parameters["timings_path"] = str(build / "timings.json")
-        print(f"running {source.name} {extra or ''}".rstrip(), flush=True)
-        started = time.perf_counter()
-        execute(source, target, parameters, kernel, notebooks_dir)
-        timings[name] = round(time.perf_counter() - started, 1)
-        render_html(target, build / ("index.html" if name == "06_report" else f"{name}.html"),
-                    hide_code=name == "06_report")
-    write_json(build / "timings.json", timings)
-    write_json(build / "metrics.json", metrics_document(open_study(profile, overrides, str(artifacts))))
-    if browser:
-        print_pdf(build / "index.html", build / "report.pdf", browser)
-    for item in build.iterdir():
-        if item.name == ".chromium":
+def publish(staging: Path, out_dir: Path) -> None:
+    """Move every file of `staging` into `out_dir`, one atomic rename each (folders replaced whole)."""
+    for item in staging.iterdir():
+        if item.name.startswith("."):
             continue
         destination = out_dir / item.name
         if destination.is_dir():
             shutil.rmtree(destination)
         os.replace(item, destination)
-    shutil.rmtree(build, ignore_errors=True)
+
+
+def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path | None = None,
+                 kernel: str | None = None, pdf: bool = True) -> dict:
+    """Build index.html, report.pdf and metrics.json into `out_dir`; return the per-notebook wall times."""
+    from elmo_lib.notebook import open_study
+    profile = get_profile(profile_name, overrides)
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks()
+    plan = notebook_plan(profile)
+    missing = sorted({f"{stem}.ipynb" for _, stem, _ in plan if not (notebooks_dir / f"{stem}.ipynb").is_file()})
+    if missing:
+        raise ReportError(f"notebooks missing from {notebooks_dir}: {', '.join(missing)}")
+    browser = find_browser() if pdf else None
+    if pdf and browser is None:
+        raise ReportError("no Chromium found for the PDF: run `make setup` (it installs chromium where it can), "
+                          "or `apt-get install chromium`, or pass --no-pdf. The previous report is untouched.")
+    out_dir, artifacts = Path(out_dir), Path(artifacts)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
+    (staging / "notebooks").mkdir()
+    try:
+        timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel)
+        write_json(staging / "metrics.json", metrics_document(open_study(profile_name, overrides, str(artifacts))))
+        if browser:
+            print_pdf(staging / "index.html", staging / "report.pdf", browser)
+    except BaseException as err:
+        failed = [p for p in (staging / "notebooks").glob("*.ipynb")]
+        if failed:
+            newest = max(failed, key=lambda p: p.stat().st_mtime)
+            os.replace(newest, out_dir / f"failed-{newest.name}")
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, ReportError):
+            raise ReportError(f"{err}. The executed copy is in {out_dir}/failed-*.ipynb; "
+                              f"the previous report in {out_dir} is untouched.") from None
+        raise
+    publish(staging, out_dir)
+    shutil.rmtree(staging, ignore_errors=True)
+    return timings
+
+
+def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, overrides: dict, artifacts: Path,
+                   kernel: str | None) -> dict:
+    timings: dict[str, float] = {}
+    base = {"profile": profile_name, "overrides": overrides, "artifacts": str(artifacts)}
+    for run_name, stem, extra in plan:
+        target = staging / "notebooks" / f"{run_name}.ipynb"
+        parameters = {**base, **extra}
+        is_report = stem == "04_report"
+        if is_report:
+            write_json(staging / "timings.json", timings)
+            parameters["timings_path"] = str(staging / "timings.json")
+        print(f"running {stem}.ipynb {extra or ''}".rstrip(), flush=True)
+        started = time.perf_counter()
+        execute(notebooks_dir / f"{stem}.ipynb", target, parameters, kernel, notebooks_dir, run_name)
+        timings[run_name] = round(time.perf_counter() - started, 1)
+        render_html(target, staging / ("index.html" if is_report else f"{run_name}.html"), hide_code=is_report)
+    write_json(staging / "timings.json", timings)
     return timings

@@ -1,33 +1,42 @@
-"""The whole study as cached stages: each artifact lives under a folder keyed by the settings that made it.
+"""The whole study as cached stages: each artifact lives under a folder keyed by what made it.
 
-    artifacts/<stage>/<hash of its settings and the data files' SHA-256>/...
+    artifacts/<stage>/<hash of the data files' SHA-256, the settings dataclasses and upstream digests>/...
 
 A stage whose folder already holds its result is read back instead of recomputed, so a changed
-classifier setting retrains the classifiers but reuses the biLM and the static embeddings, and a
-changed data file (same name, new bytes) invalidates everything built on it.
+classifier setting retrains the classifiers but reuses the biLM and the static embeddings, a
+changed data file (same name, new bytes) invalidates everything built on it, and a rewritten biLM
+checkpoint invalidates its cached layers and every ELMo row built on them.
 """
 from __future__ import annotations
 
 import dataclasses
 import time
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
 from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
-from elmo_lib.embeddings.mixing import MIX_MODES
-from elmo_lib.embeddings.static import StaticEmbeddings
 from elmo_lib.io import file_digest, read_json, write_json
+from elmo_lib.registry import model_keys, rows
 
-STATIC_MODELS = ("svd", "skipgram")
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
-ARTIFACT_VERSION = 2
-MODEL_KEYS = ("svd", "skipgram", "elmo_trainable", "elmo_frozen", "elmo_function")
+ARTIFACT_VERSION = 3
+
+
+@dataclass
+class PretrainedBiLM:
+    """A finished biLM: the model, its pretraining log, and the checkpoint file with its SHA-256."""
+
+    model: object  # elmo_lib.embeddings.bilm.BiLM (imported lazily: torch is slow to import)
+    log: dict
+    checkpoint: Path
+    digest: str
 
 
 class Study:
-    """One profile's study over one artifacts folder; every stage is computed at most once per settings."""
+    """One profile's study over one artifacts folder; every stage is computed at most once per key."""
 
     def __init__(self, profile: Profile, root: str | Path = "artifacts"):
         self.profile = profile
@@ -43,121 +52,157 @@ class Study:
     @cached_property
     def data_key(self) -> dict:
         """Return what identifies the corpus: the data settings (less the folder name) and file contents."""
-        data = dataclasses.asdict(self.profile.data)
-        data.pop("data_dir")
-        return {"artifact_version": ARTIFACT_VERSION, "data": data,
-                "files": {s: f["sha256"] for s, f in self.data_files.items()},
-                "vocab": dataclasses.asdict(self.profile.vocab)}
+        return {"artifact_version": ARTIFACT_VERSION,
+                "data": dataclasses.replace(self.profile.data, data_dir=None),
+                "files": {s: f["sha256"] for s, f in self.data_files.items()}, "vocab": self.profile.vocab}
 
-    def stage_dir(self, stage: str, *settings) -> Path:
-        """Return the folder of `stage` for the data plus `settings`."""
-        return self.root / stage / settings_hash(self.data_key, *settings)
+    def stage_dir(self, stage: str, *upstream) -> Path:
+        """Return the folder of `stage` for the data plus `upstream` (settings dataclasses, digests)."""
+        return self.root / stage / settings_hash(self.data_key, *upstream)
 
     @cached_property
     def corpus(self) -> Corpus:
         """Return the encoded corpus (rebuilt in seconds, so not cached on disk; its vocabulary is saved)."""
         corpus = build_corpus(self.profile.data, self.profile.vocab)
-        corpus.vocab.save(self.stage_dir("data") / "vocab.json")
+        path = self.stage_dir("data") / "vocab.json"
+        if not path.is_file():
+            corpus.vocab.save(path)
         return corpus
 
     def _timed(self, name: str, started: float) -> float:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
         return self.timings[name]
 
-    def static_embeddings(self, method: str) -> StaticEmbeddings:
+    def _cached_record(self, path: Path, compute) -> dict:
+        """Return the record at `path`, or compute, time and save it."""
+        if path.is_file():
+            return read_json(path)
+        started = time.perf_counter()
+        record = compute()
+        record["wall_seconds"] = self._timed(f"{record['model']} classifier", started)
+        write_json(path, record)
+        return record
+
+    # ---- static rows -------------------------------------------------------------------------
+    def static_embeddings(self, method: str):
         """Return the window-swept static embeddings of `method`, from cache when present."""
-        from elmo_lib.static_study import train_static
-        folder = self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings"
+        from elmo_lib.embeddings.static import StaticEmbeddings
+        from elmo_lib.embeddings.sweep import sweep_windows
+        from elmo_lib.registry import trainer
+        cfg = getattr(self.profile, method)
+        folder = self.stage_dir(f"{method}_embeddings", cfg) / "embeddings"
         if (folder / "info.json").is_file():
             return StaticEmbeddings.load(folder)
-        started = time.perf_counter()
-        embeddings = train_static(method, self.corpus, self.profile)
+        started, train, corpus = time.perf_counter(), trainer(method), self.corpus
+        embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
+                                      cfg.windows, corpus, label=f"{method} window sweep")
         embeddings.save(folder)
         self._timed(f"{method} embeddings", started)
         return embeddings
 
     def static(self, method: str) -> dict:
-        """Return the metrics record of the classifier on `method`'s embeddings, from cache when present."""
-        from elmo_lib.static_study import classify_static
-        path = self.stage_dir(method, getattr(self.profile, method), self.profile.classifier) / "metrics.json"
-        if path.is_file():
-            return read_json(path)
-        embeddings = self.static_embeddings(method)
-        started = time.perf_counter()
-        record = classify_static(method, embeddings, self.corpus, self.profile)
-        record["wall_seconds"] = self._timed(f"{method} classifier", started)
-        write_json(path, record)
-        return record
+        """Return the metrics record of a static row (a baseline, or the shared classifier on `method`'s
+        embeddings), from cache when present."""
+        from elmo_lib.batching import TokenIdSource
+        from elmo_lib.classify import train_and_record
+        from elmo_lib.embeddings.static import StaticEncoder
+        from elmo_lib.registry import BASELINES, trainer
+        cfg = getattr(self.profile, method)
+        if method in BASELINES:
+            return self._cached_record(self.stage_dir(method, cfg) / "metrics.json",
+                                       lambda: trainer(method)(self.corpus, cfg))
+        path = self.stage_dir(method, cfg, self.profile.classifier) / "metrics.json"
 
+        def compute() -> dict:
+            embeddings = self.static_embeddings(method)
+            sources = {name: TokenIdSource(split) for name, split in self.corpus.splits().items()}
+            settings = {"arm": "static", "embedding": embeddings.info, "classifier": asdict(self.profile.classifier),
+                        "vocab_size": len(self.corpus.vocab)}
+            return train_and_record(method, lambda: StaticEncoder(embeddings.vectors), sources,
+                                    self.profile.classifier, settings)
+        return self._cached_record(path, compute)
+
+    # ---- the biLM and the ELMo rows ----------------------------------------------------------
     def bilm_checkpoint(self) -> Path:
         """Return the path of the biLM checkpoint for these settings."""
         return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain) / "bilm.pt"
 
     @cached_property
-    def bilm(self):
-        """Return (biLM, pretraining log), pretraining or resuming only when no finished checkpoint exists."""
-        from elmo_lib.elmo_study import pretrained_bilm
-        started = time.perf_counter()
-        model, log = pretrained_bilm(self.corpus, self.profile, self.bilm_checkpoint())
-        write_json(self.bilm_checkpoint().parent / "log.json", log)
+    def bilm(self) -> PretrainedBiLM:
+        """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
+        from elmo_lib.pretrain import pretrained_bilm
+        started, path = time.perf_counter(), self.bilm_checkpoint()
+        model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path)
+        if not (path.parent / "log.json").is_file():
+            write_json(path.parent / "log.json", log)
         self._timed("biLM pretraining", started)
-        return model, log
+        return PretrainedBiLM(model, log, path, file_digest(path))
 
     @cached_property
-    def elmo_features(self):
-        """Return the biLM layers of every split, memory-mapped from the biLM's folder (computed once)."""
-        import os
-
+    def elmo_features(self) -> dict:
+        """Return the biLM layers of every split, memory-mapped from a folder keyed by the checkpoint's digest."""
         import numpy as np
 
         from elmo_lib.device import choose_device
         from elmo_lib.embeddings.features import LayerFeatures, compute_features
-        folder = self.bilm_checkpoint().parent / f"features-{self.profile.elmo.feature_dtype}"
+        from elmo_lib.io import atomic_path
+        bilm, dtype = self.bilm, self.profile.elmo.feature_dtype
+        folder = bilm.checkpoint.parent / f"features-{dtype}-{bilm.digest[:16]}"
         features, started = {}, time.perf_counter()
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
             if not path.is_file():
                 device = choose_device(self.profile.pretrain.device, announce=False)
-                tmp = folder / f".{name}.npy.tmp"
-                compute_features(self.bilm[0], split, device, self.profile.elmo.feature_dtype, path=tmp)
-                os.replace(tmp, path)
+                with atomic_path(path) as tmp:
+                    compute_features(bilm.model, split, device, dtype, path=tmp)
             features[name] = LayerFeatures(np.load(path, mmap_mode="r"), split)
         self._timed("biLM features", started)
         gib = sum(f.nbytes() for f in features.values()) / 2**30
-        print(f"biLM layers: {gib:.2f} GiB ({self.profile.elmo.feature_dtype}) in {folder}")
+        print(f"biLM layers: {gib:.2f} GiB ({dtype}) in {folder}")
         return features
 
-    def elmo(self, mode: str) -> dict:
-        """Return the metrics record of the classifier over biLM layers mixed by `mode`, from cache when present."""
-        from elmo_lib.elmo_study import classify_elmo
-        elmo = self.profile.elmo
-        path = self.stage_dir(f"elmo_{mode}", self.profile.bilm, self.profile.pretrain, self.profile.classifier,
-                              elmo.frozen_seed, elmo.layer_norm, elmo.feature_dtype, mode) / "metrics.json"
-        if path.is_file():
-            return read_json(path)
-        features = self.elmo_features
-        started = time.perf_counter()
-        record = classify_elmo(mode, self.bilm[0], features, self.profile)
-        record["feature_cache_bytes"] = sum(f.nbytes() for f in features.values())
-        record["wall_seconds"] = self._timed(f"elmo_{mode} classifier", started)
-        write_json(path, record)
-        return record
+    def elmo(self, mode: str, concat_static: str | None = None) -> dict:
+        """Return the metrics record of the classifier over the biLM layers mixed by `mode` (joined with the
+        static vectors of `concat_static`, if given), from cache when present."""
+        from elmo_lib.classify import train_and_record
+        from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
+        from elmo_lib.embeddings.mixing import mix_weights
+        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None)
+        static = getattr(self.profile, concat_static) if concat_static else None
+        key = f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
+        path = self.stage_dir(key, self.bilm.digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+
+        def make_encoder():
+            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm)
+            return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
+
+        def compute() -> dict:
+            features = self.elmo_features
+            settings = {"arm": "elmo", "mode": mode, "concat_static": concat_static, "bilm": asdict(self.profile.bilm),
+                        "pretrain": asdict(self.profile.pretrain), "bilm_sha256": self.bilm.digest,
+                        "classifier": asdict(self.profile.classifier), "elmo": asdict(self.profile.elmo)}
+            record = train_and_record(key, make_encoder, features, self.profile.classifier, settings,
+                                      describe=lambda encoder: mix_weights(getattr(encoder, "elmo", encoder).mixer))
+            record["feature_cache_bytes"] = sum(f.nbytes() for f in features.values())
+            return record
+        return self._cached_record(path, compute)
 
     def pretrain_log(self) -> dict:
         """Return the biLM pretraining log (per-epoch perplexity, per-step loss)."""
-        path = self.bilm_checkpoint().parent / "log.json"
-        if not path.is_file():
-            self.bilm
-        return read_json(path)
+        return self.bilm.log
+
+    # ---- every row ---------------------------------------------------------------------------
+    def model_keys(self) -> tuple[str, ...]:
+        """Return the registry's model keys for this profile."""
+        return model_keys(self.profile)
 
     def result(self, key: str) -> dict:
         """Return the metrics record of one model key (svd, skipgram, elmo_trainable, ...)."""
-        if key in STATIC_MODELS:
-            return self.static(key)
-        if key.startswith("elmo_") and key[5:] in MIX_MODES:
-            return self.elmo(key[5:])
-        raise KeyError(f"unknown model {key!r}; choose one of {MODEL_KEYS}")
+        if key not in self.model_keys():
+            raise KeyError(f"unknown model {key!r} for profile {self.profile.name}; choose one of {self.model_keys()}")
+        row = rows(self.profile)[key]
+        return self.elmo(row.method, row.concat_static) if row.arm == "elmo" else self.static(key)
 
     def results(self) -> dict[str, dict]:
         """Return every model's metrics record, computing what is missing."""
-        return {key: self.result(key) for key in MODEL_KEYS}
+        return {key: self.result(key) for key in self.model_keys()}

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from elmo_lib.config import BiLMConfig
-from elmo_lib.embeddings.elmo import BiLM, reverse_padded
+from elmo_lib.embeddings.bilm import BiLM, reverse_padded
 
 CFG = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.0, softmax="adaptive", cutoffs=(10, 30))
 

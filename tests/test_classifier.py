@@ -1,9 +1,11 @@
 import numpy as np
 import torch
 
-from elmo_lib.classify import BiLSTMMaxPool, DocumentClassifier, StaticEncoder, TokenIdSource, fit_classifier
+from elmo_lib.batching import TokenIdSource
+from elmo_lib.classify import BiLSTMMaxPool, DocumentClassifier, fit_classifier
 from elmo_lib.config import ClassifierConfig
 from elmo_lib.corpus import EncodedSplit
+from elmo_lib.embeddings.static import StaticEncoder
 
 
 def test_padding_does_not_change_predictions():

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from elmo_lib.cli import main
-from elmo_lib.data import DataError, read_split, stratified_split, split_path
+from elmo_lib.data import DataError, read_split, split_path, stratified_split
 from tests.conftest import TINY_ROWS, write_canonical
 
 

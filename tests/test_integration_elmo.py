@@ -36,3 +36,6 @@ def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
     assert changed.elmo("frozen")["settings"]["classifier"]["hidden"] == 16
     assert checkpoint.stat().st_mtime_ns == stamp and "biLM pretraining" in changed.timings
     assert changed.timings["biLM pretraining"] < 5
+    # ELMo joined with skip-gram: a new row from the registry, trained on the same slice
+    joined = study.result("elmo_trainable_skipgram")
+    assert joined["test"]["accuracy"] > 0.3 and joined["settings"]["concat_static"] == "skipgram"

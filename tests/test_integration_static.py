@@ -21,6 +21,8 @@ def test_static_embeddings_classify_well_above_chance(shared_dir, tmp_path):
         assert result["train"]["n"] == len(study.corpus.train) and result["test"]["n"] == 800
         assert len(list(tmp_path.glob(f"{method}_embeddings/*/embeddings/vectors.npy"))) == 1
     assert set(study.static("svd")["settings"]["embedding"]["window_scores"]) == {"2", "5"}
+    tfidf = study.result("tfidf")
+    assert tfidf["test"]["accuracy"] > 0.5 and tfidf["settings"]["chosen_c"] in study.profile.tfidf.c_grid
     # a new classifier setting retrains the classifier but reuses the embeddings
     changed = Study(get_profile("smoke", {**OVERRIDES(shared_dir), "classifier.hidden": 16}), tmp_path)
     stamp = next(tmp_path.glob("svd_embeddings/*/embeddings/vectors.npy")).stat().st_mtime_ns

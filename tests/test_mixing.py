@@ -3,7 +3,7 @@ import torch
 
 from elmo_lib.classify import DocumentClassifier, fit_classifier
 from elmo_lib.config import ClassifierConfig
-from elmo_lib.embeddings.elmo import BiLM
+from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.embeddings.features import ElmoEncoder, compute_features
 from elmo_lib.embeddings.mixing import LayerFunction, ScalarMix, make_mixer
 from tests.elmo_helpers import TINY_BILM, tiny_corpus
@@ -59,7 +59,8 @@ def test_bilm_is_frozen_and_bit_identical_after_classifier_training():
                        ClassifierConfig(hidden=8, max_epochs=1, batch_size=16), device)
     for key, value in bilm.state_dict().items():
         assert torch.equal(value, before[key]), key
-        assert value.grad is None
+    for name, parameter in bilm.named_parameters():  # the parameters themselves, not detached state_dict copies
+        assert parameter.grad is None and not parameter.requires_grad, name
 
 
 def test_cached_features_match_a_fresh_forward_pass():
@@ -72,3 +73,59 @@ def test_cached_features_match_a_fresh_forward_pass():
     with torch.no_grad():
         fresh = bilm.layer_representations(seq, torch.tensor([seq.shape[1]]))[0, 1:, 1:-1]
     torch.testing.assert_close(inputs["layers"][0], fresh)
+
+
+def test_vectorised_gather_and_scatter_match_the_per_document_loops_on_every_document():
+    from elmo_lib.batching import bucketed_batches
+    from elmo_lib.bench import PerDocumentLayers
+    corpus = tiny_corpus()
+    torch.manual_seed(0)
+    bilm = BiLM(len(corpus.vocab), TINY_BILM).eval()
+    features = compute_features(bilm, corpus.train, torch.device("cpu"), dtype="float16")
+    old = PerDocumentLayers(features)
+    for indices in bucketed_batches(features.lengths, 7, np.random.default_rng(0)):
+        new_inputs, new_lengths = features.batch(indices)
+        old_inputs, old_lengths = old.batch(indices)
+        assert torch.equal(new_lengths, old_lengths) and torch.equal(new_inputs["ids"], old_inputs["ids"])
+        torch.testing.assert_close(new_inputs["layers"].float(), old_inputs["layers"], rtol=0, atol=0)
+    # every document's cached float16 rows equal a fresh forward pass of that document alone
+    for doc in range(len(corpus.train)):
+        seq = torch.tensor([[2, *corpus.train.ids[doc], 3]])
+        with torch.no_grad():
+            fresh = bilm.layer_representations(seq, torch.tensor([seq.shape[1]]))[0, 1:, 1:-1]
+        start, end = features.offsets[doc], features.offsets[doc + 1]
+        cached = torch.from_numpy(np.asarray(features.values[start:end], dtype=np.float32)).permute(1, 0, 2)
+        torch.testing.assert_close(cached, fresh.half().float(), rtol=0, atol=1e-3)
+
+
+def test_masked_layer_norm_equals_a_hand_computed_per_layer_normalisation():
+    from elmo_lib.embeddings.features import masked_layer_norm
+    torch.manual_seed(0)
+    layers = torch.randn(2, 3, 4, 5) * 3 + 1
+    mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]], dtype=torch.bool)
+    out = masked_layer_norm(layers, mask)
+    for j in range(3):
+        real = torch.cat([layers[0, j, :3].reshape(-1), layers[1, j, :2].reshape(-1)])
+        mean, var = real.mean(), real.var(unbiased=False)
+        torch.testing.assert_close(out[:, j], (layers[:, j] - mean) / torch.sqrt(var + 1e-12))
+    changed = layers.clone()
+    changed[0, :, 3] = 1e4  # padding does not change the statistics
+    torch.testing.assert_close(masked_layer_norm(changed, mask)[0, :, :3], out[0, :, :3])
+
+
+def test_no_two_modules_share_drawn_weights_in_function_mode():
+    from elmo_lib.classify import build_classifier
+    corpus = tiny_corpus()
+    bilm = BiLM(len(corpus.vocab), TINY_BILM)
+    model = build_classifier(lambda: ElmoEncoder(bilm, "function", 0), ClassifierConfig(hidden=8))
+    drawn = {name: p.detach().flatten() for name, p in model.named_parameters() if p.requires_grad and p.dim() > 1}
+    names = sorted(drawn)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            n = min(len(drawn[a]), len(drawn[b]), 1000)
+            ratio = drawn[a][:n] / drawn[b][:n]
+            assert not torch.allclose(ratio, ratio[0].expand_as(ratio)), (a, b)
+    weight = model.encoder.mixer.linear.weight.detach()
+    dim = weight.shape[0]
+    equal_mix = torch.eye(dim).repeat(1, 3) / 3
+    assert (weight - equal_mix).abs().max() < 0.2  # starts near the equal mix of the three layers

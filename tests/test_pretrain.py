@@ -54,3 +54,31 @@ def test_checkpoint_with_pickled_code_is_refused(tmp_path):
     torch.save({"signature": {}, "x": Payload()}, path)
     with pytest.raises(CheckpointError, match="not a readable checkpoint"):
         load_checkpoint(path)
+
+
+def test_unk_embedding_is_trained_even_when_no_training_word_is_unknown(tmp_path):
+    """At min_freq 1 no training token is <unk>: singletons fed as <unk> still train its embedding."""
+    import dataclasses
+
+    import numpy as np
+
+    from elmo_lib.corpus import Corpus, EncodedSplit
+    from elmo_lib.vocab import UNK_ID, Vocabulary
+    from tests.elmo_helpers import TINY_BILM, tiny_pretrain
+    words = [f"w{i}" for i in range(56)]
+    vocab = Vocabulary(words, [50] * 40 + [1] * 16)  # the last 16 words are training singletons
+    rng = np.random.default_rng(0)
+    def split(name, n):
+        ids = [rng.integers(4, 60, size=8).astype(np.int32) for _ in range(n)]
+        return EncodedSplit(name, ids, rng.integers(0, 4, size=n))
+    corpus = Corpus(vocab, split("train", 64), split("validation", 16), split("test", 16))
+    assert not any((doc == UNK_ID).any() for doc in corpus.train.ids)
+    from elmo_lib.device import seed_everything
+    from elmo_lib.embeddings.bilm import BiLM
+    seed_everything(tiny_pretrain().seed)  # the draw pretrain_bilm starts from
+    before = BiLM(len(vocab), TINY_BILM).embedding.weight[UNK_ID].detach().clone()
+    result = pretrain_bilm(corpus, TINY_BILM, tiny_pretrain(epochs=1), tmp_path / "bilm.pt")
+    assert not torch.equal(result.model.embedding.weight[UNK_ID].detach(), before)
+    off = pretrain_bilm(corpus, dataclasses.replace(TINY_BILM, unk_dropout=0.0), tiny_pretrain(epochs=1),
+                        tmp_path / "off.pt")
+    torch.testing.assert_close(off.model.embedding.weight[UNK_ID].detach(), before, rtol=0, atol=0)

@@ -6,12 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import nbformat
+import numpy as np
 import pytest
 
 from elmo_lib.config import get_profile
-from elmo_lib.report import MODEL_NAMES
+from elmo_lib.registry import label, model_keys
 from elmo_lib.report_build import find_browser, metrics_document
 from elmo_lib.study import Study
 
@@ -64,8 +64,8 @@ def test_index_html_in_headless_chromium(smoke_report, tmp_path):
     probe = json.loads(dom.split('<pre id="elmo-probe">')[1].split("</pre>")[0].replace("&quot;", '"').replace("&amp;", "&"))
     assert len(probe["images"]) >= 6, probe["images"]  # 5 models' train/test heatmaps, the pretraining curves
     assert all(image["ok"] for image in probe["images"]), [i for i in probe["images"] if not i["ok"]]
-    for key, name in MODEL_NAMES.items():
-        assert any(h.startswith(name) and key in h for h in probe["headings"]), f"no section for {key}"
+    for key in model_keys(get_profile("smoke")):
+        assert any(h.startswith(label(key)) and key in h for h in probe["headings"]), f"no section for {key}"
     for heading in ("Findings", "Comparison", "Are the differences real?", "Layer weights", "Run manifest"):
         assert any(h.startswith(heading) for h in probe["headings"]), heading
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def test_pdf_pages_are_not_blank(smoke_report, tmp_path):
 @pytest.mark.slow
 def test_metrics_json_and_two_runs_are_identical(smoke_report, shared_dir, tmp_path):
     saved = json.loads((smoke_report / "metrics.json").read_text())
-    assert set(saved["models"]) == set(MODEL_NAMES)
+    assert set(saved["models"]) == set(model_keys(get_profile("smoke")))
     for record in saved["models"].values():
         assert {"accuracy", "per_class", "macro avg", "weighted avg", "confusion_matrix"} <= set(record["test"])
         assert set(record) == {"train", "test"}
@@ -101,18 +101,24 @@ def test_metrics_json_and_two_runs_are_identical(smoke_report, shared_dir, tmp_p
 
 
 @pytest.mark.slow
-def test_failing_notebook_names_notebook_and_cell_and_leaves_no_report(shared_dir, tmp_path):
+def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shared_dir, tmp_path):
     notebooks = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks)
-    broken = nbformat.read(notebooks / "02_svd.ipynb", as_version=4)
-    broken.cells.insert(3, nbformat.v4.new_code_cell("raise ValueError('deliberate failure')"))
-    nbformat.write(broken, notebooks / "02_svd.ipynb")
+    broken = nbformat.read(notebooks / "03_model.ipynb", as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("x = 1\nraise ValueError('deliberate failure')"))
+    nbformat.write(broken, notebooks / "03_model.ipynb")
     out = tmp_path / "report"
     out.mkdir()
-    (out / "index.html").write_text("stale")
+    previous = {name: f"last good {name}".encode() for name in ("index.html", "metrics.json", "report.pdf")}
+    for name, content in previous.items():
+        (out / name).write_bytes(content)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts")],
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 1
-    assert "notebook 02_svd.ipynb failed in cell 3" in run.stderr and "deliberate failure" in run.stderr
-    assert not (out / "index.html").exists() and not (out / "metrics.json").exists()
+    first = model_keys(get_profile("smoke"))[0]
+    assert f"notebook 03_model.ipynb (03_model_{first}) failed in cell 3 (counting from 0, `x = 1`)" in run.stderr, run.stderr
+    assert "deliberate failure" in run.stderr and "untouched" in run.stderr
+    for name, content in previous.items():  # the last good report is byte-identical
+        assert (out / name).read_bytes() == content
+    assert not list(out.glob(".build-*"))

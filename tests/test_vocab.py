@@ -3,7 +3,6 @@ import os
 import subprocess
 import sys
 
-
 from elmo_lib.vocab import SPECIALS, UNK_ID, Vocabulary
 
 

@@ -13,14 +13,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from elmo_lib.batching import bucketed_batches, pad_ids
-from elmo_lib.classify import TokenIdSource
+from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids
 from elmo_lib.corpus import EncodedSplit
 from elmo_lib.device import autocast
-from elmo_lib.embeddings.elmo import BiLM
+from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.embeddings.mixing import make_mixer
+from elmo_lib.embeddings.static import StaticEncoder
 from elmo_lib.progress import progress
-from elmo_lib.pretrain import lm_sequences
+from elmo_lib.vocab import PAD_ID
 
 
 def freeze(model: nn.Module) -> nn.Module:
@@ -30,28 +30,50 @@ def freeze(model: nn.Module) -> nn.Module:
     return model
 
 
-def token_offsets(split: EncodedSplit) -> np.ndarray:
-    """Return where each document's tokens start in the flat per-token array (and the total at the end)."""
-    return np.concatenate([[0], np.cumsum(split.lengths)])
+def real_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (mask (batch, max_len) of real positions, their flat token indices in row-major order)."""
+    steps = np.arange(int(lengths.max()))
+    mask = steps[None, :] < lengths[:, None]
+    return mask, (starts[:, None] + steps[None, :])[mask]
 
 
 class LayerFeatures(TokenIdSource):
     """Per-token biLM layers 1..L of one split, flat (tokens, L, D), with each document's offset."""
 
-    def __init__(self, values: np.ndarray, split: EncodedSplit):
+    def __init__(self, values: np.ndarray | torch.Tensor, split: EncodedSplit):
         super().__init__(split)
         self.values = values
-        self.offsets = token_offsets(split)
+        self.offsets = split.offsets
+
+    def placed(self, device: torch.device, max_fraction: float = 0.5) -> "LayerFeatures":
+        """Return these features with the layers on `device` when it is a GPU with room for them (under
+        `max_fraction` of its free memory), so each batch is one indexed read there; else self."""
+        if device.type != "cuda" or isinstance(self.values, torch.Tensor):
+            return self
+        free, _ = torch.cuda.mem_get_info(device)
+        if self.nbytes() > max_fraction * free:
+            return self
+        return LayerFeatures(torch.from_numpy(np.ascontiguousarray(self.values)).to(device), self.split)
 
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        """Return ({"ids": (batch, time), "layers": (batch, L, time, D) float32}, lengths)."""
+        """Return ({"ids": (batch, time), "layers": (batch, L, time, D) in the cache dtype}, lengths).
+
+        One vectorised gather of the batch's real token rows (on the device when the layers live
+        there), scattered into a zero-padded tensor; no per-document loop.
+        """
         inputs, lengths = super().batch(indices)
-        n_layers, dim = self.values.shape[1:]
-        layers = np.zeros((len(indices), int(lengths.max()), n_layers, dim), dtype=np.float32)
-        for row, doc in enumerate(indices):
-            start, end = self.offsets[doc], self.offsets[doc + 1]
-            layers[row, :end - start] = self.values[start:end]
-        return {**inputs, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
+        mask, flat = real_positions(self.offsets[indices], lengths.numpy())
+        if isinstance(self.values, torch.Tensor):
+            device = self.values.device
+            rows = self.values[torch.from_numpy(flat).to(device, non_blocking=True)]
+            mask_t = torch.from_numpy(mask).to(device, non_blocking=True)
+            inputs = {"ids": inputs["ids"].to(device, non_blocking=True)}
+        else:
+            rows = torch.from_numpy(np.ascontiguousarray(self.values[flat]))
+            mask_t = torch.from_numpy(mask)
+        layers = rows.new_zeros((*mask.shape, *self.values.shape[1:]))
+        layers[mask_t] = rows
+        return {**inputs, "layers": layers.permute(0, 2, 1, 3)}, lengths
 
     def nbytes(self) -> int:
         """Return the bytes the cached layers take."""
@@ -66,9 +88,9 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
     Each document is read as `<bos> w .. <eos>`; the <bos>/<eos> positions are dropped.
     """
     freeze(bilm).to(device)
-    sequences = lm_sequences(split)
+    sequences = split.lm_sequences()
     lengths = split.lengths
-    offsets = token_offsets(split)
+    offsets = split.offsets
     shape = (int(offsets[-1]), bilm.cfg.layers, bilm.out_dim)
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -80,24 +102,40 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
         ids, lens = pad_ids([sequences[i] for i in indices])
         with torch.inference_mode(), autocast(device):
             reps = bilm.layer_representations(ids.to(device), lens.to(device))[:, 1:]  # (B, L, T, D)
-        reps = reps.float().permute(0, 2, 1, 3).cpu().numpy()
-        for row, doc in enumerate(indices):
-            n = lengths[doc]
-            values[offsets[doc]:offsets[doc] + n] = reps[row, 1:n + 1]
+        # drop <bos>/<eos>; scatter every real position of the batch into the flat array at once
+        mask, flat = real_positions(offsets[indices], lengths[indices])
+        reps = reps.permute(0, 2, 1, 3)[:, 1:1 + mask.shape[1]][torch.from_numpy(mask).to(reps.device)]
+        values[flat] = reps.to(getattr(torch, dtype)).cpu().numpy()
     if path is not None:
         values.flush()
     return LayerFeatures(values, split)
 
 
+LAYER_NORMS = ("none", "masked", "token")
+
+
+def masked_layer_norm(layers: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Return each layer of (batch, layers, time, D) normalised by its mean and variance over all real tokens
+    and features of the batch (AllenNLP ScalarMix's do_layer_norm); `mask` (batch, time) marks real tokens."""
+    weights = mask.to(layers.dtype)[:, None, :, None]                         # (B, 1, T, 1)
+    count = weights.sum() * layers.shape[-1]
+    mean = (layers * weights).sum(dim=(0, 2, 3), keepdim=True) / count       # (1, L, 1, 1)
+    variance = (((layers - mean) * weights) ** 2).sum(dim=(0, 2, 3), keepdim=True) / count
+    return (layers - mean) / torch.sqrt(variance + eps)
+
+
 class ElmoEncoder(nn.Module):
     """(ids, cached layers 1..L) -> mixed token vectors (batch, time, D); layer 0 from a frozen table.
 
-    With `layer_norm` each layer h_j is normalised over its D features (zero mean, unit variance, no
-    learned parameters) before the mixer, as ELMo allows; the biLM itself stays untouched.
+    `layer_norm` before the mixer: "none" (ELMo's default), "masked" (each layer scaled by its mean
+    and variance over the batch's real tokens, as ScalarMix's do_layer_norm) or "token" (each
+    token's vector over its own D features). No learned parameters; the biLM stays untouched.
     """
 
-    def __init__(self, bilm: BiLM, mode: str, frozen_seed: int, layer_norm: bool = True):
+    def __init__(self, bilm: BiLM, mode: str, frozen_seed: int, layer_norm: str = "none"):
         super().__init__()
+        if layer_norm not in LAYER_NORMS:
+            raise ValueError(f"layer_norm must be one of {LAYER_NORMS}, not {layer_norm!r}")
         self.layer_norm = layer_norm
         freeze(bilm)
         with torch.no_grad():
@@ -110,6 +148,22 @@ class ElmoEncoder(nn.Module):
     def forward(self, ids: torch.Tensor, layers: torch.Tensor) -> torch.Tensor:
         h0 = self.layer0[ids].unsqueeze(1)
         stacked = torch.cat([h0, layers.to(h0.dtype)], dim=1)
-        if self.layer_norm:  # ELMo's optional per-layer normalisation: no learned scale, so λ alone weighs the layers
+        if self.layer_norm == "masked":
+            stacked = masked_layer_norm(stacked, ids != PAD_ID)
+        elif self.layer_norm == "token":
             stacked = F.layer_norm(stacked, stacked.shape[-1:])
         return self.mixer(stacked)
+
+
+class JoinedEncoder(nn.Module):
+    """(ids, layers) -> [ELMo mix ; static vector] per token (batch, time, D + d): ELMo as Peters et al. use it,
+    joined with the word's frozen static vector at the classifier input."""
+
+    def __init__(self, elmo: ElmoEncoder, vectors: np.ndarray):
+        super().__init__()
+        self.elmo = elmo
+        self.static = StaticEncoder(vectors)
+        self.out_dim = elmo.out_dim + self.static.out_dim
+
+    def forward(self, ids: torch.Tensor, layers: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.elmo(ids, layers), self.static(ids)], dim=-1)

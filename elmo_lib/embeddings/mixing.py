@@ -2,14 +2,13 @@
 
     trainable λ : γ · Σ_j softmax(w)_j · h_j        w (init 0) and γ (init 1) learned with the classifier
     frozen λ    : γ · Σ_j softmax(w)_j · h_j        w ~ N(0, 1) from a seeded generator, γ = 1, both frozen
-    function    : ReLU(W · [h_0; h_1; ...; h_L] + b) W: (D, (L+1)·D), learned; no λ at all
+    function    : ReLU(W · [h_0; h_1; ...; h_L] + b) W: (D, (L+1)·D), learned; no λ at all;
+                  W starts at [I/(L+1) ... I/(L+1)] (the equal mix) plus small noise, b at 0
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
-
-MIX_MODES = ("trainable", "frozen", "function")
 
 
 class ScalarMix(nn.Module):
@@ -40,18 +39,33 @@ class LayerFunction(nn.Module):
     def __init__(self, n_layers: int, dim: int):
         super().__init__()
         self.linear = nn.Linear(n_layers * dim, dim)
+        with torch.no_grad():  # start near the equal-weight mix: W = [I/n .. I/n] plus the default small noise
+            self.linear.weight.mul_(0.1).add_(torch.eye(dim).repeat(1, n_layers) / n_layers)
+            self.linear.bias.zero_()
 
     def forward(self, layers: torch.Tensor) -> torch.Tensor:
         batch, n_layers, time, dim = layers.shape
         return torch.relu(self.linear(layers.permute(0, 2, 1, 3).reshape(batch, time, n_layers * dim)))
 
 
+MIXERS = {
+    "trainable": lambda n_layers, dim, frozen_seed: ScalarMix(n_layers, trainable=True),
+    "frozen": lambda n_layers, dim, frozen_seed: ScalarMix(n_layers, trainable=False, seed=frozen_seed),
+    "function": lambda n_layers, dim, frozen_seed: LayerFunction(n_layers, dim),
+}
+MIX_MODES = tuple(MIXERS)
+
+
 def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int) -> nn.Module:
-    """Return the layer combiner for `mode` (trainable, frozen or function)."""
-    if mode == "trainable":
-        return ScalarMix(n_layers, trainable=True)
-    if mode == "frozen":
-        return ScalarMix(n_layers, trainable=False, seed=frozen_seed)
-    if mode == "function":
-        return LayerFunction(n_layers, dim)
-    raise ValueError(f"mode must be one of {MIX_MODES}, not {mode!r}")
+    """Return the layer combiner for `mode` (one of MIXERS: trainable, frozen, function)."""
+    if mode not in MIXERS:
+        raise ValueError(f"mode must be one of {MIX_MODES}, not {mode!r}")
+    return MIXERS[mode](n_layers, dim, frozen_seed)
+
+
+def mix_weights(mixer: nn.Module) -> dict | None:
+    """Return the λ weights (softmax-normalised), raw w and γ of a scalar mix; None for other mixers."""
+    if not isinstance(mixer, ScalarMix):
+        return None
+    return {"lambda": mixer.normalised_weights().tolist(), "w": mixer.weights.detach().tolist(),
+            "gamma": float(mixer.gamma.detach()), "trainable": isinstance(mixer.weights, nn.Parameter)}

@@ -5,9 +5,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
+from torch import nn
 
 from elmo_lib.io import atomic_path, read_json, write_json
-from elmo_lib.vocab import Vocabulary
+from elmo_lib.vocab import PAD_ID, Vocabulary
 
 
 @dataclass
@@ -58,3 +60,16 @@ def scale_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     scaled = vectors * (np.sqrt(vectors.shape[1]) / np.maximum(norms, 1e-12))
     return np.where(norms > 0, scaled, 0.0).astype(np.float32)
+
+
+class StaticEncoder(nn.Module):
+    """ids (batch, time) -> frozen static vectors (batch, time, dim); no gradient reaches them."""
+
+    def __init__(self, vectors: np.ndarray):
+        super().__init__()
+        self.embedding = nn.Embedding.from_pretrained(torch.as_tensor(vectors, dtype=torch.float32),
+                                                      freeze=True, padding_idx=PAD_ID)
+        self.out_dim = int(vectors.shape[1])
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(ids)

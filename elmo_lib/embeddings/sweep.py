@@ -8,10 +8,10 @@ import scipy.sparse as sp
 from sklearn.linear_model import RidgeClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from elmo_lib.progress import progress
 
 from elmo_lib.corpus import Corpus, EncodedSplit
 from elmo_lib.embeddings.static import StaticEmbeddings
+from elmo_lib.progress import progress
 
 
 def mean_pooled(vectors: np.ndarray, split: EncodedSplit) -> np.ndarray:

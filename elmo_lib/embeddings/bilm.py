@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from elmo_lib.config import BiLMConfig
-from elmo_lib.vocab import PAD_ID
+from elmo_lib.vocab import PAD_ID, UNK_ID
 
 SOFTMAXES = ("full", "adaptive")
 
@@ -75,6 +75,9 @@ class BiLM(nn.Module):
         self.cfg = cfg
         self.vocab_size = vocab_size
         self.embedding = nn.Embedding(vocab_size, cfg.embed_dim, padding_idx=PAD_ID)
+        with torch.no_grad():  # a small start, as word-level LMs use: Adam moves each element ~lr per step
+            self.embedding.weight.normal_(0.0, cfg.embed_init_std)
+            self.embedding.weight[PAD_ID].zero_()
         self.dropout = nn.Dropout(cfg.dropout)
         self.project = nn.Linear(cfg.embed_dim, cfg.hidden)
         self.forward_stack = LSTMStack(cfg.hidden, cfg.layers, cfg.dropout)
@@ -114,12 +117,15 @@ class BiLM(nn.Module):
                 return -self.output(hidden.float(), targets).output.sum()
         return F.cross_entropy(self.output(hidden).float(), targets, reduction="sum")
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor,
+                inputs: torch.Tensor | None = None) -> tuple[torch.Tensor, int]:
         """Return (summed NLL of both directions over real positions, number of predictions).
 
         `ids` are `<bos> w_1 .. w_n <eos>` padded (batch, time); every sequence has length >= 2.
+        `inputs` (default `ids`) is what the stacks read, e.g. `ids` with some rare words as <unk>;
+        the targets are always `ids`.
         """
-        _, forward, backward = self.states(ids, lengths)
+        _, forward, backward = self.states(ids if inputs is None else inputs, lengths)
         time = ids.shape[1]
         real = torch.arange(time, device=ids.device).unsqueeze(0) < lengths.to(ids.device).unsqueeze(1)
         # forward: state t predicts token t+1 (t = 0..n-2); backward: state t predicts token t-1 (t = 1..n-1)
@@ -128,6 +134,14 @@ class BiLM(nn.Module):
         bwd_nll = self._nll_sum(backward[-1][:, 1:][pairs], ids[:, :-1][pairs])
         count = int(pairs.sum()) * 2
         return fwd_nll + bwd_nll, count
+
+
+def unk_dropout(ids: torch.Tensor, rare: torch.Tensor, p: float) -> torch.Tensor:
+    """Return `ids` with each token marked in `rare` (a (vocab,) bool table) replaced by <unk> with probability p."""
+    if p <= 0:
+        return ids
+    drop = rare[ids] & (torch.rand(ids.shape, device=ids.device) < p)
+    return ids.masked_fill(drop, UNK_ID)
 
 
 def shape_signature(vocab_size: int, cfg: BiLMConfig) -> dict:

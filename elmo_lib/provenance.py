@@ -1,0 +1,40 @@
+"""Run provenance: the manifest of settings, data digests, package versions, device and git commit."""
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import platform
+import subprocess
+from pathlib import Path
+
+PACKAGES = ("torch", "numpy", "scipy", "pandas", "scikit-learn", "gensim", "matplotlib", "seaborn",
+            "papermill", "nbconvert")
+
+
+def git_commit() -> str | None:
+    """Return the current git commit of the working tree, or None outside a git checkout."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                             cwd=Path(__file__).resolve().parent)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def manifest(study) -> dict:
+    """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
+    import torch
+    versions = {}
+    for package in PACKAGES:
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = None
+    device = f"CUDA: {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else f"CPU ({platform.machine()})"
+    settings = dataclasses.asdict(study.profile)
+    settings["data"].pop("data_dir")
+    return {"profile": study.profile.name, "settings": settings,
+            "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
+                           for split, f in study.data_files.items()},
+            "python": platform.python_version(), "packages": versions, "device": device,
+            "git_commit": git_commit()}
