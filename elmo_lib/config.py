@@ -160,7 +160,7 @@ def _profiles() -> dict[str, Profile]:
         pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
     )
     cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=12, patience=2),
-                  pretrain=PretrainConfig(epochs=2))
+                  pretrain=PretrainConfig(epochs=3))
     full = Profile(name="full", vocab=VocabConfig(min_freq=1),
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
                    bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5))
