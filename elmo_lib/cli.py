@@ -114,12 +114,20 @@ def _study(args: argparse.Namespace):
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the biLM (also under torchrun), optionally resuming; return the exit code."""
+    from pathlib import Path
+
+    from elmo_lib.checkpoint import load_checkpoint
     from elmo_lib.io import write_json
-    from elmo_lib.pretrain import pretrain_bilm
+    from elmo_lib.pretrain import finished_state, pretrain_bilm
 
     study = _study(args)
-    path = args.checkpoint or study.bilm_checkpoint()
+    path = Path(args.checkpoint or study.bilm_checkpoint())
     profile = study.profile
+    if path.is_file() and not (args.resume or args.force):
+        state = load_checkpoint(path)
+        done = "a finished" if finished_state(path, profile.pretrain) is not None else "an unfinished"
+        raise CheckpointError(f"{path} holds {done} biLM (next epoch {state['epoch']}, step {state['global_step']}); "
+                              f"pass --resume to continue it, or --force to overwrite it and train from scratch.")
     result = pretrain_bilm(study.corpus, profile.bilm, profile.pretrain, path, resume=args.resume,
                            max_steps=args.max_steps)
     if int(os.environ.get("RANK", "0")) == 0:
@@ -167,6 +175,7 @@ def write_results(metrics_path, timings: dict, path) -> None:
 
 def report(args: argparse.Namespace) -> int:
     """Run the notebooks and render report/; return the exit code (1 naming the notebook and cell on failure)."""
+    from elmo_lib.lock import exclusive
     from elmo_lib.paths import resolve_path
     from elmo_lib.report_build import ReportError, build_report, default_notebooks
 
@@ -176,9 +185,10 @@ def report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         out = resolve_path(args.out) if args.out else default_notebooks().parent / "report"
-        timings = build_report(profile, overrides, _artifacts(args), out,
-                               resolve_path(args.notebooks) if args.notebooks else None, args.kernel,
-                               pdf=not args.no_pdf)
+        with exclusive(out, "the report folder"):
+            timings = build_report(profile, overrides, _artifacts(args), out,
+                                   resolve_path(args.notebooks) if args.notebooks else None, args.kernel,
+                                   pdf=not args.no_pdf)
     except ReportError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -227,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_profile_arguments(pre)
     pre.add_argument("--checkpoint", help="checkpoint path (default: keyed by the settings under --out)")
     pre.add_argument("--resume", action="store_true", help="continue exactly from the checkpoint if it exists")
+    pre.add_argument("--force", action="store_true", help="overwrite an existing checkpoint and train from scratch")
     pre.add_argument("--max-steps", type=int, help="stop (after checkpointing) once this many steps are done")
     pre.add_argument("--log-json", help="write per-step losses and per-epoch perplexities here")
     pre.set_defaults(func=pretrain)
@@ -262,9 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit code (2 on input errors, with the message on stderr)."""
+    from contextlib import ExitStack
+
+    from elmo_lib.lock import LockError, exclusive
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with ExitStack() as locks:
+            if getattr(args, "artifacts", "unset") != "unset" and args.command != "data":
+                locks.enter_context(exclusive(_artifacts(args), "the artifacts folder"))
+            return args.func(args)
+    except LockError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
     except DataError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

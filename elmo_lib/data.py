@@ -62,6 +62,11 @@ def split_path(data_dir: str | os.PathLike | None, split: str) -> Path:
     if not folder.is_dir():
         raise DataError(f"AG News folder not found: {folder}. Run \"make data\" (needs network) "
                         f"or set AG_NEWS_DIR to a folder holding train.csv and test.csv.")
+    if os.path.lexists(path) and not path.is_file():
+        what = ("a symbolic link that loops or points nowhere" if path.is_symlink() and not path.exists()
+                else "a directory" if path.is_dir() else "not a regular file (a FIFO, socket or device)")
+        raise DataError(f"AG News file {path} is {what}. Replace it with the CSV file itself "
+                        f"(\"make data\" downloads it), or point AG_NEWS_DIR at another folder.")
     if not path.is_file():
         raise DataError(f"AG News file not found: {path}. Run \"make data\" (needs network) "
                         f"or set AG_NEWS_DIR to a folder holding train.csv and test.csv.")
@@ -92,7 +97,12 @@ def _columns(header: list[str] | None) -> tuple[int, int | None, int]:
 
 def _is_header(row: list[str]) -> bool:
     names = [h.strip().lower() for h in row]
-    return bool(names) and names[0] == "class index" and "description" in names
+    return "class index" in names and "description" in names
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    """Return True for a first row of column names (no field is a class number)."""
+    return bool(row) and not any(value.strip() in ("1", "2", "3", "4") for value in row)
 
 
 def read_split(path: str | os.PathLike, text_field: str = "description",
@@ -115,6 +125,14 @@ def read_split(path: str | os.PathLike, text_field: str = "description",
                         f"\"class\",\"title\",\"description\"; re-download it with \"make data\".")
     text, may_hold_undecodable = _decode(path, raw, skip_bad_rows)
 
+    limit = csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))  # a long description is data, not a quoting error
+    try:
+        return _read_rows(path, text, text_field, skip_bad_rows, may_hold_undecodable)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_rows(path: Path, text: str, text_field: str, skip_bad_rows: bool, may_hold_undecodable: bool) -> NewsSplit:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     texts: list[str] = []
     labels: list[int] = []
@@ -134,6 +152,10 @@ def read_split(path: str | os.PathLike, text_field: str = "description",
                             f"Check the quoting on that line.") from None
         last_line = reader.line_num
         if columns is None:
+            if not _is_header(row) and _looks_like_header(row):
+                raise DataError(f"{path.name} line 1: header {','.join(row)!r} is not an AG News header ({path}). "
+                                f"Expected no header (\"class\",\"title\",\"description\") or a header naming "
+                                f"'Class Index' and 'Description' (and optionally 'Title'); rename the columns.")
             columns = _columns(row if _is_header(row) else None)
             if _is_header(row):
                 n_fields = len(row)

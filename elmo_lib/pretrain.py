@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 
 from elmo_lib.batching import bucketed_batches, pad_ids
-from elmo_lib.checkpoint import load_checkpoint, save_checkpoint
+from elmo_lib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
@@ -99,6 +99,24 @@ def _plain(cfg) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(cfg).items()}
 
 
+# settings a resumed run may change: how long it runs, where and how often it checkpoints
+RESUMABLE_CHANGES = {"epochs", "device", "checkpoint_every"}
+
+
+def refuse_changed_training(path: Path, state: dict, bilm_cfg: BiLMConfig, cfg: PretrainConfig) -> None:
+    """Raise CheckpointError naming every training setting that differs from the checkpoint's (resume
+    would silently mix two runs); the number of epochs, the device and the checkpoint interval may change."""
+    stored = {**{f"bilm.{k}": v for k, v in state.get("bilm", {}).items()},
+              **{f"pretrain.{k}": v for k, v in state.get("pretrain", {}).items()}}
+    now = {**{f"bilm.{k}": v for k, v in _plain(bilm_cfg).items()},
+           **{f"pretrain.{k}": v for k, v in _plain(cfg).items()}}
+    changed = [f"{key}: checkpoint {stored.get(key)!r}, now {value!r}" for key, value in now.items()
+               if key.partition(".")[2] not in RESUMABLE_CHANGES and stored.get(key) != value]
+    if changed:
+        raise CheckpointError(f"{path}: cannot resume with other training settings ({'; '.join(changed)}). "
+                              f"Use the settings it was trained with, or pass --force to train from scratch.")
+
+
 def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, checkpoint_path: str | Path,
                   resume: bool = False, max_steps: int | None = None,
                   device: torch.device | None = None) -> PretrainResult:
@@ -131,6 +149,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
 
     if resume and checkpoint_path.is_file():
         state = load_checkpoint(checkpoint_path, signature)
+        refuse_changed_training(checkpoint_path, state, bilm_cfg, cfg)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
         scheduler.load_state_dict(state["scheduler"])
@@ -224,7 +243,12 @@ def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
 def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path) -> tuple[BiLM, dict]:
     """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished."""
     path = Path(path)
-    state = finished_state(path, cfg)
+    try:
+        state = finished_state(path, cfg)
+    except CheckpointError as err:
+        print(f"{err}: training it again")
+        path.unlink()
+        state = None
     if state is not None:
         print(f"biLM: reusing {path}")
         model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)

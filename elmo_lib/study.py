@@ -74,9 +74,16 @@ class Study:
         return self.timings[name]
 
     def _cached_record(self, path: Path, compute) -> dict:
-        """Return the record at `path`, or compute, time and save it."""
+        """Return the record at `path`, or compute, time and save it; an unreadable record is rebuilt."""
         if path.is_file():
-            return read_json(path)
+            try:
+                record = read_json(path)
+                if {"model", "train", "test"} <= set(record):
+                    return record
+                problem = "a record without its metrics"
+            except (ValueError, UnicodeDecodeError) as err:
+                problem = f"{type(err).__name__}: {err}"
+            print(f"{path}: corrupt artifact ({problem}); rebuilding it")
         started = time.perf_counter()
         record = compute()
         record["wall_seconds"] = self._timed(f"{record['model']} classifier", started)
@@ -92,7 +99,10 @@ class Study:
         cfg = getattr(self.profile, method)
         folder = self.stage_dir(f"{method}_embeddings", cfg) / "embeddings"
         if (folder / "info.json").is_file():
-            return StaticEmbeddings.load(folder)
+            try:
+                return StaticEmbeddings.load(folder)
+            except (ValueError, OSError, EOFError, KeyError) as err:
+                print(f"{folder}: corrupt embeddings ({type(err).__name__}: {err}); rebuilding them")
         started, train, corpus = time.perf_counter(), trainer(method), self.corpus
         embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
                                       cfg.windows, corpus, label=f"{method} window sweep")
@@ -151,6 +161,10 @@ class Study:
         features, started = {}, time.perf_counter()
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
+            expected = (int(split.offsets[-1]), self.profile.bilm.layers, bilm.model.out_dim)
+            if path.is_file() and not _readable_array(path, expected):
+                print(f"{path}: corrupt cached layers (not a {expected} array); recomputing them")
+                path.unlink()
             if not path.is_file():
                 device = choose_device(self.profile.pretrain.device, announce=False)
                 with atomic_path(path) as tmp:
@@ -206,3 +220,13 @@ class Study:
     def results(self) -> dict[str, dict]:
         """Return every model's metrics record, computing what is missing."""
         return {key: self.result(key) for key in self.model_keys()}
+
+
+def _readable_array(path: Path, shape: tuple) -> bool:
+    """Return True when `path` is a .npy array of `shape` whose data is all there (cheap: header and size)."""
+    import numpy as np
+    try:
+        array = np.load(path, mmap_mode="r")
+    except (ValueError, OSError, EOFError):
+        return False
+    return tuple(array.shape) == tuple(shape)

@@ -1,0 +1,76 @@
+"""What a newcomer meets: relative paths from any folder, data-file mistakes named with their fix,
+and a failed report that never costs the last good one (see also test_report_build.py)."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from elmo_lib.data import DataError, read_split, split_path
+from tests.conftest import write_canonical
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_report_from_a_subfolder_with_relative_paths(shared_dir, tmp_path):
+    cwd = ROOT / "tests"  # a folder of the checkout that is not its root
+    out = tmp_path / "report"
+    env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd)}
+    env.pop("ELMO_ARTIFACTS", None)
+    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
+                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd)],
+                         capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert (out / "index.html").is_file() and (out / "metrics.json").is_file()
+    assert not (out / "report.pdf").exists() and "(no PDF)" in run.stdout
+    assert oct((out / "metrics.json").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def test_relative_data_dir_resolves_from_the_working_directory_and_from_notebooks(tmp_path, monkeypatch):
+    write_canonical(tmp_path / "data" / "ag_news" / "train.csv", [("1", "t", "d")])
+    write_canonical(tmp_path / "data" / "ag_news" / "test.csv", [("1", "t", "d")])
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "elmo_lib").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.delenv("AG_NEWS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert split_path(None, "train") == tmp_path / "data" / "ag_news" / "train.csv"
+    monkeypatch.chdir(tmp_path / "notebooks")  # Jupyter's working directory: the default still resolves
+    assert split_path(None, "train") == tmp_path / "data" / "ag_news" / "train.csv"
+    monkeypatch.setenv("AG_NEWS_DIR", "../data/ag_news")
+    assert split_path(None, "train").resolve() == tmp_path / "data" / "ag_news" / "train.csv"
+
+
+def test_a_directory_fifo_or_link_loop_named_train_csv_is_named_as_such(tmp_path):
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "dir" / "train.csv").mkdir()
+    with pytest.raises(DataError, match="is a directory"):
+        split_path(tmp_path / "dir", "train")
+    (tmp_path / "fifo").mkdir()
+    os.mkfifo(tmp_path / "fifo" / "train.csv")
+    with pytest.raises(DataError, match="not a regular file"):
+        split_path(tmp_path / "fifo", "train")
+    (tmp_path / "loop").mkdir()
+    os.symlink("train.csv", tmp_path / "loop" / "train.csv")
+    with pytest.raises(DataError, match="loops or points nowhere"):
+        split_path(tmp_path / "loop", "train")
+
+
+def test_long_description_is_read_and_unknown_header_is_named(tmp_path):
+    long_text = "word " * 40_000  # 200,000 characters: past csv's default field limit
+    write_canonical(tmp_path / "long.csv", [("2", "t", long_text)])
+    assert read_split(tmp_path / "long.csv").texts[0] == long_text
+    (tmp_path / "label.csv").write_text("label,text\n1,hello\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"label.csv line 1: header 'label,text' is not an AG News header"):
+        read_split(tmp_path / "label.csv")
+    (tmp_path / "reordered.csv").write_text("Description,Class Index\nhello,3\n", encoding="utf-8")
+    split = read_split(tmp_path / "reordered.csv")
+    assert split.texts == ["hello"] and split.labels.tolist() == [2]

@@ -1,0 +1,89 @@
+"""Artifacts you can trust: targets tied to states, refused resumes, one writer, corrupt caches rebuilt."""
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from elmo_lib.checkpoint import CheckpointError
+from elmo_lib.config import BiLMConfig
+from elmo_lib.embeddings.bilm import BiLM
+from elmo_lib.lock import LockError, exclusive
+from elmo_lib.pretrain import pretrain_bilm
+from tests.elmo_helpers import TINY_BILM, tiny_corpus, tiny_pretrain
+
+
+def test_nll_is_the_hand_computed_sum_of_both_directions():
+    """Forward state t predicts w_{t+1}, backward state t predicts w_{t-1}: a model that predicted w_t fails."""
+    torch.manual_seed(0)
+    model = BiLM(12, BiLMConfig(embed_dim=4, hidden=6, layers=1, dropout=0.0, softmax="full")).eval()
+    ids = torch.tensor([[2, 5, 7, 9, 3]])
+    with torch.no_grad():
+        nll, count = model(ids, torch.tensor([5]))
+        _, forward, backward = model.states(ids, torch.tensor([5]))
+        fwd_logp = F.log_softmax(model.output(forward[-1][0]), dim=-1)
+        bwd_logp = F.log_softmax(model.output(backward[-1][0]), dim=-1)
+    expected = -sum(fwd_logp[t, ids[0, t + 1]] for t in range(4)) - sum(bwd_logp[t, ids[0, t - 1]] for t in range(1, 5))
+    assert count == 8
+    torch.testing.assert_close(nll, expected, rtol=1e-5, atol=1e-5)
+    wrong = -sum(fwd_logp[t, ids[0, t]] for t in range(5)) - sum(bwd_logp[t, ids[0, t]] for t in range(5))
+    assert abs(float(nll - wrong)) > 1e-3
+
+
+def test_resume_refuses_changed_training_settings_naming_each(tmp_path):
+    corpus = tiny_corpus()
+    cfg = tiny_pretrain()
+    pretrain_bilm(corpus, TINY_BILM, cfg, tmp_path / "b.pt", max_steps=2, device=torch.device("cpu"))
+    changed = tiny_pretrain(lr=1e-2, batch_size=8)
+    with pytest.raises(CheckpointError, match=r"pretrain.batch_size: checkpoint 16, now 8; pretrain.lr: checkpoint 0.003, now 0.01"):
+        pretrain_bilm(corpus, TINY_BILM, changed, tmp_path / "b.pt", resume=True, device=torch.device("cpu"))
+    import dataclasses
+    with pytest.raises(CheckpointError, match="bilm.dropout"):
+        pretrain_bilm(corpus, dataclasses.replace(TINY_BILM, dropout=0.3), cfg, tmp_path / "b.pt", resume=True,
+                      device=torch.device("cpu"))
+    longer = tiny_pretrain(epochs=3)  # more epochs is a continuation, not a different run
+    pretrain_bilm(corpus, TINY_BILM, longer, tmp_path / "b.pt", resume=True, device=torch.device("cpu"))
+
+
+def test_cli_pretrain_refuses_to_overwrite_without_force(tmp_path, tiny_dir, capsys):
+    from elmo_lib.cli import main
+    args = ["pretrain", "--profile", "smoke", "--data-dir", str(tiny_dir), "--artifacts", str(tmp_path),
+            "--set", "pretrain.epochs=1", "--set", "data.max_train_rows=12", "--set", "data.max_test_rows=4"]
+    assert main(args) == 0
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished biLM" in err and "--force" in err
+    assert main(args + ["--force"]) == 0
+
+
+def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path):
+    import os
+    with exclusive(tmp_path, "the artifacts folder"):
+        with pytest.raises(LockError, match=f"PID {os.getpid()}"):
+            with exclusive(tmp_path, "the artifacts folder"):
+                pass
+    with exclusive(tmp_path, "the artifacts folder"):  # released afterwards
+        pass
+
+
+def test_corrupt_metrics_embeddings_and_layers_are_rebuilt(shared_dir, tmp_path, capsys):
+    from elmo_lib.config import get_profile
+    from elmo_lib.study import Study
+    overrides = {"data.data_dir": str(shared_dir), "data.max_train_rows": 600, "data.max_test_rows": 200,
+                 "classifier.max_epochs": 1, "pretrain.epochs": 1, "svd.windows": [2], "elmo.modes": ["frozen"],
+                 "elmo.concat_modes": [], "static_methods": ["svd"]}
+    first = Study(get_profile("smoke", overrides), tmp_path).results()
+    capsys.readouterr()
+    metrics = next(tmp_path.glob("svd/*/metrics.json"))
+    metrics.write_text(metrics.read_text()[:100])                                  # truncated
+    next(tmp_path.glob("svd_embeddings/*/embeddings/vectors.npy")).write_bytes(b"")  # empty
+    layers = next(tmp_path.glob("bilm/*/features-*/train.npy"))
+    layers.write_bytes(layers.read_bytes()[:1000])                                 # truncated
+    next(tmp_path.glob("elmo_frozen/*/metrics.json")).unlink()                     # so the layers are read again
+    second = Study(get_profile("smoke", overrides), tmp_path).results()
+    out = capsys.readouterr().out
+    assert "corrupt artifact" in out and "corrupt embeddings" in out and "corrupt cached layers" in out
+    assert json.loads(metrics.read_text())["test"] == first["svd"]["test"]
+    assert second["elmo_frozen"]["test"] == first["elmo_frozen"]["test"]
+    assert np.load(layers, mmap_mode="r").shape[0] > 0
