@@ -22,8 +22,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m ipykernel install --user --name elmo-lib --display-name "Python (elmo-lib)"
 	touch $@
 
+# extra arguments for `elmo-lib report`, e.g. make report PROFILE=smoke ARGS='--no-pdf --set elmo.modes=["trainable"]'
+ARGS ?=
 report: setup
-	$(PY) -m elmo_lib report --profile $(PROFILE)
+	$(PY) -m elmo_lib report --profile $(PROFILE) $(ARGS)
 
 # unit and integration tests, then the notebooks at the smoke profile (nbval checks the data statistics exactly)
 test: setup

@@ -47,6 +47,8 @@ def main() -> None:
     parser.add_argument("--artifacts", default="/tmp/elmo-artifacts")
     parser.add_argument("--budget", type=float, default=420.0, help="seconds after which no new row starts")
     parser.add_argument("--set", action="append", default=[])
+    parser.add_argument("--rows", nargs="*", help="only these model keys, in this order (default: every row)")
+    parser.add_argument("--no-ablations", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
     out = Path(args.out)
@@ -72,7 +74,7 @@ def main() -> None:
         results["stages"][stage] = time.perf_counter() - t
         save()
     results["pretraining"] = study.bilm.log["epochs"]
-    order = sorted(study.model_keys(), key=lambda k: (not k.startswith("elmo_"), k != "elmo_trainable"))
+    order = args.rows or sorted(study.model_keys(), key=lambda k: (not k.startswith("elmo_"), k != "elmo_trainable"))
     for key in order:
         if time.perf_counter() - started > args.budget:
             results["rows"][key] = "not run (time budget)"
@@ -85,7 +87,7 @@ def main() -> None:
                                 "seconds": time.perf_counter() - t, "mix_weights": record.get("mix_weights")}
         print(f"{key}: test accuracy {record['test']['accuracy']:.4f} ({time.perf_counter() - t:.0f} s)", flush=True)
         save()
-    for norm in ("masked", "token"):
+    for norm in () if args.no_ablations else ("masked", "token"):
         if time.perf_counter() - started > args.budget:
             break
         ablation = Study(get_profile(args.profile, {**overrides, "elmo.layer_norm": norm}), args.artifacts)

@@ -22,6 +22,7 @@ from elmo_lib.corpus import build_corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
 from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.io import write_json
+from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.pretrain import epoch_batches, perplexity
 from elmo_lib.vocab import PAD_ID
 
@@ -86,8 +87,7 @@ def run_pretrain_benchmark(profile: Profile, budget_seconds: float = 180.0, json
     seed_everything(0)
     ours = BiLM(len(corpus.vocab), profile.bilm).to(device)
     cfg = profile.pretrain
-    optimiser = torch.optim.AdamW(ours.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda s: min(1.0, (s + 1) / max(cfg.warmup_steps, 1)))
+    optimiser, scheduler = adamw_with_warmup(ours.parameters(), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     print(f"ours: {profile.bilm.softmax} softmax, batch {cfg.batch_size}, length buckets, {budget_seconds:.0f} s")
     batches = epoch_batches(lengths, dataclasses.replace(cfg, max_steps_per_epoch=None), 1)
     figures["ours"] = _train_for(ours, batches, train, lambda m, i, l: m(i, l), optimiser, scheduler,

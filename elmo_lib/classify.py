@@ -23,6 +23,7 @@ from elmo_lib.config import ClassifierConfig
 from elmo_lib.data import CLASS_NAMES
 from elmo_lib.device import autocast, choose_device, seed_everything
 from elmo_lib.metrics import model_result
+from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
 
 N_CLASSES = len(CLASS_NAMES)
@@ -104,13 +105,12 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     AdamW with a linear warm-up over `cfg.warmup_steps`; the learning rate is multiplied by
     `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
     stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
+    Dropout continues the stream `build_classifier` seeded; the batch order comes from cfg.seed.
     """
-    seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    warmup = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: min(1.0, (step + 1) / max(cfg.warmup_steps, 1)))
+    optimiser, warmup = adamw_with_warmup(params, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     result, best_state, started = FitResult(), None, time.perf_counter()
     labels = torch.as_tensor(train.labels)
     for epoch in range(1, cfg.max_epochs + 1):

@@ -24,6 +24,7 @@ from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
 from elmo_lib.embeddings.bilm import BiLM, shape_signature, unk_dropout
+from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
 
 
@@ -141,9 +142,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     trainer = model
     if ctx.world_size > 1:
         trainer = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / max(cfg.warmup_steps, 1)))
+    optimiser, scheduler = adamw_with_warmup(model.parameters(), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     result = PretrainResult(model)
     epoch, position, global_step = 1, 0, 0
 

@@ -1,5 +1,6 @@
 """What a newcomer meets: relative paths from any folder, data-file mistakes named with their fix,
 and a failed report that never costs the last good one (see also test_report_build.py)."""
+import json
 import os
 import subprocess
 import sys
@@ -14,18 +15,21 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_report_from_a_subfolder_with_relative_paths(shared_dir, tmp_path):
+def test_report_from_a_subfolder_with_relative_paths_and_one_elmo_mode(shared_dir, tmp_path):
     cwd = ROOT / "tests"  # a folder of the checkout that is not its root
     out = tmp_path / "report"
     env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd)}
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
-                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd)],
+                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd),
+                          "--set", 'elmo.modes=["trainable"]', "--set", "elmo.concat_modes=[]"],
                          capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert (out / "index.html").is_file() and (out / "metrics.json").is_file()
     assert not (out / "report.pdf").exists() and "(no PDF)" in run.stdout
     assert oct((out / "metrics.json").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
+    models = json.loads((out / "metrics.json").read_text())["models"]
+    assert [key for key in models if key.startswith("elmo_")] == ["elmo_trainable"]  # elmo.modes is honoured
 
 
 def _umask() -> int:

@@ -122,3 +122,12 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shar
     for name, content in previous.items():  # the last good report is byte-identical
         assert (out / name).read_bytes() == content
     assert not list(out.glob(".build-*"))
+
+
+def test_the_notebook_plan_follows_the_registry():
+    from elmo_lib.report_build import notebook_plan
+    one = get_profile("smoke", {"elmo.modes": ["trainable"], "elmo.concat_modes": []})
+    assert [extra["model"] for _, stem, extra in notebook_plan(one) if stem == "03_model"] == [
+        "tfidf", "svd", "skipgram", "elmo_trainable"]
+    static_only = get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": []})
+    assert "02_elmo_pretrain" not in [name for name, _, _ in notebook_plan(static_only)]
