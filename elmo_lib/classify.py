@@ -105,8 +105,9 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     AdamW with a linear warm-up over `cfg.warmup_steps`; the learning rate is multiplied by
     `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
     stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
-    Dropout continues the stream `build_classifier` seeded; the batch order comes from cfg.seed.
+    The training run (dropout draws and batch order) is seeded from cfg.seed, independent of what ran before.
     """
+    seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
