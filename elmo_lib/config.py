@@ -117,6 +117,8 @@ class PretrainConfig:
     seed: int = 0
     device: str = "auto"
     precision: str = "auto"               # auto: bf16 autocast on CUDA, fp32 on CPU; or fp32 / bf16
+    # stop once validation perplexity has not improved for this many epochs; part of the cache key only when set
+    stop_patience: int | None = field(default=None, metadata={"key_if_set": True})
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ class Profile:
 
     name: str
     static_methods: tuple[str, ...] = ("tfidf", "svd", "skipgram")  # non-contextual rows (elmo_lib.registry)
+    ablations: tuple[str, ...] = ()       # "key=value" overrides, each an extra trainable-λ ELMo run in the report
     data: DataConfig = field(default_factory=DataConfig)
     vocab: VocabConfig = field(default_factory=VocabConfig)
     svd: SVDConfig = field(default_factory=SVDConfig)
@@ -159,12 +162,15 @@ def _profiles() -> dict[str, Profile]:
         bilm=BiLMConfig(embed_dim=32, hidden=64, cutoffs=(500, 2000)),
         pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
     )
-    cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=12, patience=2),
+    layer_norms = ("elmo.layer_norm='masked'", "elmo.layer_norm='token'")
+    cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=12, patience=2), ablations=layer_norms,
                   pretrain=PretrainConfig(epochs=3))
-    full = Profile(name="full", vocab=VocabConfig(min_freq=1),
+    full = Profile(name="full", vocab=VocabConfig(min_freq=1), ablations=(*layer_norms, "bilm.unk_dropout=0.0"),
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
                    bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5))
-    return {p.name: p for p in (smoke, cpu, full)}
+    # full's settings, but the biLM trains until validation perplexity stops improving (cap 40 epochs)
+    best = dataclasses.replace(full, name="best", pretrain=PretrainConfig(epochs=40, stop_patience=2))
+    return {p.name: p for p in (smoke, cpu, full, best)}
 
 
 PROFILES: dict[str, Profile] = _profiles()
@@ -266,8 +272,15 @@ def _check_rows(profile: Profile) -> None:
 
 
 def settings_hash(*parts: Any) -> str:
-    """Return a short SHA-256 of the given settings (dataclasses or JSON values), for cache keys."""
+    """Return a short SHA-256 of the given settings (dataclasses or JSON values), for cache keys.
+
+    A field marked `key_if_set` (a setting added after caches existed) counts only when it is not None,
+    so adding such a setting leaves every existing artifact's key unchanged.
+    """
     def plain(obj: Any) -> Any:
-        return dataclasses.asdict(obj) if dataclasses.is_dataclass(obj) else obj
+        if not dataclasses.is_dataclass(obj):
+            return obj
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not (f.metadata.get("key_if_set") and getattr(obj, f.name) is None)}
     text = json.dumps([plain(p) for p in parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -101,7 +101,7 @@ def _plain(cfg) -> dict:
 
 
 # settings a resumed run may change: how long it runs, where and how often it checkpoints
-RESUMABLE_CHANGES = {"epochs", "device", "checkpoint_every"}
+RESUMABLE_CHANGES = {"epochs", "device", "checkpoint_every", "stop_patience"}
 
 
 def refuse_changed_training(path: Path, state: dict, bilm_cfg: BiLMConfig, cfg: PretrainConfig) -> None:
@@ -213,8 +213,19 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             print(f"biLM epoch {epoch}: train loss {result.epochs[-1]['train_loss']:.4f}, "
                   f"val perplexity {val_ppl:.2f}, {tokens_done / max(seconds, 1e-9):,.0f} tokens/s")
         epoch, position = epoch + 1, 0
+        if cfg.stop_patience and _stalled(result.epochs, cfg.stop_patience):
+            if ctx.is_main:
+                best = min(e["val_perplexity"] for e in result.epochs)
+                print(f"biLM: validation perplexity has not improved on {best:.2f} for {cfg.stop_patience} epochs; done")
+            epoch = cfg.epochs + 1  # marks the checkpoint finished
         checkpoint(epoch, 0)
     return result
+
+
+def _stalled(epochs: list[dict], patience: int) -> bool:
+    """Return True when the last `patience` epochs all failed to beat the best validation perplexity before them."""
+    perplexities = [e["val_perplexity"] for e in epochs]
+    return len(perplexities) > patience and min(perplexities[-patience:]) >= min(perplexities[:-patience])
 
 
 def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: int, bilm_cfg: BiLMConfig,

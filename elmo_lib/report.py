@@ -218,3 +218,29 @@ def model_details(record: dict) -> None:
         display(Markdown(f"**Training**: best epoch {record['best_epoch']} of {len(history)}, "
                          f"stopped by {record.get('stop_reason', 'max_epochs')}"),
                 pd.DataFrame(history).set_index("epoch").round(4))
+
+
+def probe_frame(probes: dict[str, dict[str, float]]) -> pd.DataFrame:
+    """Return the probe accuracy of each representation on validation and test, best validation first."""
+    frame = pd.DataFrame(probes).T[["validation", "test"]].rename_axis("representation (mean-pooled)")
+    return frame.sort_values("validation", ascending=False).round(4)
+
+
+def ablation_frame(base: dict, ablations: list[dict]) -> pd.DataFrame:
+    """Return the trainable-λ ELMo row as run and under each ablation override: best validation and test accuracy."""
+    def row(setting: str, record: dict) -> dict:
+        return {"setting": setting, "layer norm": record["settings"]["elmo"]["layer_norm"],
+                "best validation accuracy": max(h["val_accuracy"] for h in record["history"]),
+                "test accuracy": record["test"]["accuracy"], "epochs": len(record["history"])}
+    rows = [row("as run (profile settings)", base)] + [row(a["setting"], a["record"]) for a in ablations]
+    return pd.DataFrame(rows).set_index("setting").round(4)
+
+
+def ablation_sentence(base: dict, ablations: list[dict]) -> str:
+    """Return one Markdown sentence naming the ablation with the best validation accuracy and its test accuracy."""
+    if not ablations:
+        return "No ablations were run at this profile."
+    frame = ablation_frame(base, ablations)
+    best = frame["best validation accuracy"].idxmax()
+    return (f"Of the {len(frame)} trainable-λ variants, **{best}** has the best validation accuracy "
+            f"({frame.loc[best, 'best validation accuracy']:.4f}; test {frame.loc[best, 'test accuracy']:.4f}).")

@@ -38,9 +38,10 @@ class PretrainedBiLM:
 class Study:
     """One profile's study over one artifacts folder; every stage is computed at most once per key."""
 
-    def __init__(self, profile: Profile, root: str | Path = "artifacts"):
+    def __init__(self, profile: Profile, root: str | Path = "artifacts", overrides: dict | None = None):
         self.profile = profile
         self.root = Path(root)
+        self.overrides = dict(overrides or {})  # how `profile` was made from its named profile (for ablations)
         self.timings: dict[str, float] = {}
 
     @cached_property
@@ -201,6 +202,32 @@ class Study:
             return record
         return self._cached_record(path, compute)
 
+    def probes(self) -> dict:
+        """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
+        from elmo_lib.embeddings.features import ElmoEncoder
+        from elmo_lib.probes import layer_probes
+        from elmo_lib.registry import STATIC_METHODS
+        statics = [m for m in self.profile.static_methods if m in STATIC_METHODS]
+        path = self.stage_dir("probes", self.bilm.digest, *(getattr(self.profile, m) for m in statics)) / "probes.json"
+        if path.is_file():
+            return read_json(path)
+        started = time.perf_counter()
+        layer0 = ElmoEncoder(self.bilm.model, "frozen", 0).layer0.numpy()
+        record = layer_probes(self.elmo_features, layer0, {m: self.static_embeddings(m).vectors for m in statics})
+        self._timed("probes", started)
+        write_json(path, record)
+        return record
+
+    def ablations(self) -> list[dict]:
+        """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
+        from elmo_lib.config import get_profile
+        found = []
+        for setting in self.profile.ablations:
+            key, _, value = setting.partition("=")
+            study = Study(get_profile(self.profile.name, {**self.overrides, key: _literal(value)}), self.root)
+            found.append({"setting": setting, "record": study.elmo("trainable")})
+        return found
+
     def pretrain_log(self) -> dict:
         """Return the biLM pretraining log (per-epoch perplexity, per-step loss)."""
         return self.bilm.log
@@ -230,3 +257,11 @@ def _readable_array(path: Path, shape: tuple) -> bool:
     except (ValueError, OSError, EOFError):
         return False
     return tuple(array.shape) == tuple(shape)
+
+
+def _literal(text: str):
+    import ast
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text

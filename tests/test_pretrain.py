@@ -82,3 +82,10 @@ def test_unk_embedding_is_trained_even_when_no_training_word_is_unknown(tmp_path
     off = pretrain_bilm(corpus, dataclasses.replace(TINY_BILM, unk_dropout=0.0), tiny_pretrain(epochs=1),
                         tmp_path / "off.pt")
     torch.testing.assert_close(off.model.embedding.weight[UNK_ID].detach(), before, rtol=0, atol=0)
+
+
+def test_stop_patience_ends_training_once_validation_perplexity_stalls():
+    from elmo_lib.pretrain import _stalled
+    assert not _stalled([{"val_perplexity": p} for p in (9, 8, 7)], 2)
+    assert _stalled([{"val_perplexity": p} for p in (9, 7, 7.5, 8)], 2)
+    assert not _stalled([{"val_perplexity": p} for p in (9, 7, 7.5, 6)], 2)

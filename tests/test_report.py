@@ -65,3 +65,26 @@ def test_tables_take_unknown_keys_and_choose_records_by_content():
     assert comparison.loc["toy", "reference test accuracy"] is None or np.isnan(comparison.loc["toy", "reference test accuracy"])
     assert "toy" in report.narrative(results, report.pairwise_mcnemar(results, y))
     assert len(report.lambda_frame(results)) == 0 and len(report.window_sweep_frame(results)) == 0
+
+
+def test_pooled_layers_are_each_documents_mean():
+    from elmo_lib.probes import pooled_layers
+    rng = np.random.default_rng(0)
+    lengths = np.array([3, 1, 5, 2])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    values = rng.normal(size=(int(offsets[-1]), 2, 4)).astype(np.float16)
+    pooled = pooled_layers(values, offsets, chunk=3)
+    for doc in range(4):
+        expected = values[offsets[doc]:offsets[doc + 1]].astype(np.float32).mean(axis=0)
+        np.testing.assert_allclose(pooled[doc], expected, rtol=1e-6, atol=1e-6)
+
+
+def test_ablation_table_and_sentence_follow_the_numbers():
+    def record(norm, val, test):
+        return {"settings": {"elmo": {"layer_norm": norm}}, "history": [{"val_accuracy": val - 0.1}, {"val_accuracy": val}],
+                "test": {"accuracy": test}}
+    base = record("none", 0.80, 0.79)
+    ablations = [{"setting": "elmo.layer_norm='token'", "record": record("token", 0.85, 0.84)}]
+    frame = report.ablation_frame(base, ablations)
+    assert list(frame["layer norm"]) == ["none", "token"]
+    assert "**elmo.layer_norm='token'** has the best validation accuracy (0.8500; test 0.8400)" in report.ablation_sentence(base, ablations)
