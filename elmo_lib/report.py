@@ -148,6 +148,15 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     beaten = [k for k in compared if acc[k] > reference_accuracy(k)]
     lines.append(f"- {len(beaten)} of {len(compared)} models with a reference figure beat the reference study's test accuracy"
                  + (": " + ", ".join(label(k) for k in beaten) if beaten else "") + ".")
+    if elmo_keys and static_keys:
+        below = [k for k in elmo_keys if acc[k] < acc[best_static]]
+        if below:
+            lines.append(f"- The study's aim, every contextual row at or above the best static row ({label(best_static)}, "
+                         f"{acc[best_static]:.4f}), is **missed** by " + ", ".join(
+                             f"{label(k)} ({_points(acc[best_static] - acc[k])} below)" for k in below) + ".")
+        else:
+            lines.append(f"- Every contextual row is at or above the best static row ({label(best_static)}, "
+                         f"{acc[best_static]:.4f}).")
     n_significant = int(significance[f"significant at {alpha}"].sum())
     lines.append(f"- {n_significant} of {len(significance)} model pairs differ significantly at α = {alpha}.")
     return "\n".join(lines)

@@ -48,6 +48,7 @@ def test_narrative_is_computed_from_the_numbers():
                            "elmo_function": 0.82})
     text = report.narrative(results, report.pairwise_mcnemar(results, y))
     assert "**SVD is best**" in text and "Frozen λ gains 4.0 points" in text and "trails the best static one" in text
+    assert "is **missed** by ELMo, trainable λ (13.0 points below), ELMo, frozen λ (9.0 points below)" in text
 
 
 def test_tables_have_every_class_and_model():
