@@ -41,19 +41,27 @@ class BatchSource(Protocol):
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]: ...
 
 
+def real_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (mask (batch, max_len) of real positions, their flat token indices in row-major order)."""
+    steps = np.arange(int(lengths.max()))
+    mask = steps[None, :] < lengths[:, None]
+    return mask, (starts[:, None] + steps[None, :])[mask]
+
+
 class TokenIdSource:
-    """Serves an encoded split as {"ids": (batch, time)} padded id batches."""
+    """Serves an encoded split as {"ids": (batch, time)} padded id batches, gathered without a per-document loop."""
 
     def __init__(self, split: EncodedSplit):
         self.split = split
         self.labels = split.labels
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """Return the token count of each document."""
-        return self.split.lengths
+        self.lengths = split.lengths
+        self.offsets = split.offsets
+        self.flat_ids = np.concatenate(split.ids).astype(np.int64) if len(split) else np.zeros(0, np.int64)
 
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         """Return ({"ids": (batch, time)}, lengths) for the documents at `indices`."""
-        ids, lengths = pad_ids([self.split.ids[i] for i in indices])
-        return {"ids": ids}, lengths
+        lengths = self.lengths[indices]
+        mask, flat = real_positions(self.offsets[indices], lengths)
+        ids = np.full(mask.shape, PAD_ID, dtype=np.int64)
+        ids[mask] = self.flat_ids[flat]
+        return {"ids": torch.from_numpy(ids)}, torch.from_numpy(lengths)

@@ -46,3 +46,13 @@ def test_static_embeddings_stay_frozen_and_classifier_learns():
     assert torch.equal(model.encoder.embedding.weight, before)
     assert not model.encoder.embedding.weight.requires_grad
     assert fit.best_val_accuracy > 0.9
+
+
+def test_vectorised_id_batches_equal_pad_ids():
+    from elmo_lib.batching import bucketed_batches, pad_ids
+    split = _toy_split(57, 3)
+    source = TokenIdSource(split)
+    for indices in bucketed_batches(split.lengths, 8, np.random.default_rng(1)):
+        inputs, lengths = source.batch(indices)
+        ids, expected_lengths = pad_ids([split.ids[i] for i in indices])
+        assert torch.equal(inputs["ids"], ids) and torch.equal(lengths, expected_lengths)

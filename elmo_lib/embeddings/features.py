@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids
+from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids, real_positions
 from elmo_lib.corpus import EncodedSplit
 from elmo_lib.device import autocast
 from elmo_lib.embeddings.bilm import BiLM
@@ -30,20 +30,12 @@ def freeze(model: nn.Module) -> nn.Module:
     return model
 
 
-def real_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (mask (batch, max_len) of real positions, their flat token indices in row-major order)."""
-    steps = np.arange(int(lengths.max()))
-    mask = steps[None, :] < lengths[:, None]
-    return mask, (starts[:, None] + steps[None, :])[mask]
-
-
 class LayerFeatures(TokenIdSource):
     """Per-token biLM layers 1..L of one split, flat (tokens, L, D), with each document's offset."""
 
     def __init__(self, values: np.ndarray | torch.Tensor, split: EncodedSplit):
         super().__init__(split)
         self.values = values
-        self.offsets = split.offsets
 
     def placed(self, device: torch.device, max_fraction: float = 0.5) -> "LayerFeatures":
         """Return these features with the layers on `device` when it is a GPU with room for them (under
