@@ -279,7 +279,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         with ExitStack() as locks:
-            if getattr(args, "artifacts", "unset") != "unset" and args.command != "data":
+            main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 holds the lock for all
+            if getattr(args, "artifacts", "unset") != "unset" and args.command != "data" and main_rank:
                 locks.enter_context(exclusive(_artifacts(args), "the artifacts folder"))
             return args.func(args)
     except LockError as err:

@@ -50,6 +50,14 @@ class DistContext:
             dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
         return cls(dist.get_rank(), dist.get_world_size())
 
+    def gather(self, value: object) -> list:
+        """Return `value` from every rank, in rank order (every rank must call this)."""
+        if self.world_size == 1:
+            return [value]
+        values = [None] * self.world_size
+        dist.all_gather_object(values, value)
+        return values
+
     def all_sum(self, value: float) -> float:
         """Return `value` summed over all ranks."""
         if self.world_size == 1:
@@ -69,9 +77,12 @@ class PretrainResult:
     finished: bool = True
 
 
-def epoch_batches(lengths: np.ndarray, cfg: PretrainConfig, epoch: int) -> list[np.ndarray]:
-    """Return the global batches of `epoch`: length-bucketed, order fixed by (seed, epoch)."""
+def epoch_batches(lengths: np.ndarray, cfg: PretrainConfig, epoch: int, world_size: int = 1) -> list[np.ndarray]:
+    """Return the global batches of `epoch`: length-bucketed, order fixed by (seed, epoch). Under N ranks a
+    batch of fewer than N documents (the length buckets' remainder) cannot be split and is left out."""
     batches = bucketed_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+    if world_size > 1:
+        batches = [b for b in batches if len(b) >= world_size]
     return batches[:cfg.max_steps_per_epoch]
 
 
@@ -142,6 +153,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     trainer = model
     if ctx.world_size > 1:
         trainer = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+        if cfg.batch_size < ctx.world_size:
+            raise ValueError(f"pretrain.batch_size={cfg.batch_size} is smaller than the {ctx.world_size} processes; "
+                             f"each global batch is split across them, so give at least one document per process")
+        # the same initial weights everywhere, then each rank's own dropout stream, drawn from (seed, rank)
+        torch.manual_seed(int(np.random.SeedSequence([cfg.seed, ctx.rank]).generate_state(1)[0]))
     optimiser, scheduler = adamw_with_warmup(model.parameters(), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     result = PretrainResult(model)
     epoch, position, global_step = 1, 0, 0
@@ -154,17 +170,24 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
         scheduler.load_state_dict(state["scheduler"])
         epoch, position, global_step = state["epoch"], state["position"], state["global_step"]
         result.epochs, result.steps = list(state["epochs_log"]), list(state["steps_log"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if device.type == "cuda" and state["rng"].get("cuda") is not None:
-            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+        per_rank = state["rng"].get("per_rank") or [state["rng"]]
+        if len(per_rank) != ctx.world_size:
+            raise CheckpointError(f"{checkpoint_path}: written by {len(per_rank)} process(es), now {ctx.world_size}; "
+                                  f"resume with the same number of processes for an exact continuation.")
+        rng = per_rank[ctx.rank]
+        torch.set_rng_state(rng["torch"])
+        if device.type == "cuda" and rng.get("cuda") is not None:
+            torch.cuda.set_rng_state(rng["cuda"], device)
         if ctx.is_main:
             print(f"resumed from {checkpoint_path}: epoch {epoch}, batch {position}, step {global_step}")
 
     def checkpoint(next_epoch: int, next_position: int) -> None:
+        local = {"torch": torch.get_rng_state(),
+                 "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+        every_rank = ctx.gather(local)  # each rank's dropout stream, so resume under torchrun is exact
         if not ctx.is_main:
             return
-        rng = {"torch": torch.get_rng_state(),
-               "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+        rng = {**local, "per_rank": every_rank}
         save_checkpoint(checkpoint_path, {
             "signature": signature, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(), "epoch": next_epoch, "position": next_position,
@@ -173,7 +196,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
 
     model.train()
     while epoch <= cfg.epochs:
-        batches = epoch_batches(lengths, cfg, epoch)
+        batches = epoch_batches(lengths, cfg, epoch, ctx.world_size)
         bar = progress(range(position, len(batches)), desc=f"biLM epoch {epoch}/{cfg.epochs}", unit="batch",
                        disable=not ctx.is_main, leave=False)
         tokens_done, started = 0, time.perf_counter()
