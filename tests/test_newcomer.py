@@ -2,13 +2,17 @@
 and a failed report that never costs the last good one (see also test_report_build.py)."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
+from elmo_lib.config import get_profile
 from elmo_lib.data import DataError, read_split, split_path
+from elmo_lib.registry import model_keys
 from tests.conftest import write_canonical
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +82,27 @@ def test_long_description_is_read_and_unknown_header_is_named(tmp_path):
     (tmp_path / "reordered.csv").write_text("Description,Class Index\nhello,3\n", encoding="utf-8")
     split = read_split(tmp_path / "reordered.csv")
     assert split.texts == ["hello"] and split.labels.tolist() == [2]
+
+
+@pytest.mark.slow
+def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shared_dir, tmp_path):
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(ROOT / "notebooks", notebooks)
+    broken = nbformat.read(notebooks / "03_model.ipynb", as_version=4)
+    broken.cells.insert(3, nbformat.v4.new_code_cell("x = 1\nraise ValueError('deliberate failure')"))
+    nbformat.write(broken, notebooks / "03_model.ipynb")
+    out = tmp_path / "report"
+    out.mkdir()
+    previous = {name: f"last good {name}".encode() for name in ("index.html", "metrics.json", "report.pdf")}
+    for name, content in previous.items():
+        (out / name).write_bytes(content)
+    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
+                          "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts")],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert run.returncode == 1
+    first = model_keys(get_profile("smoke"))[0]
+    assert f"notebook 03_model.ipynb (03_model_{first}) failed in cell 3 (counting from 0, `x = 1`)" in run.stderr, run.stderr
+    assert "deliberate failure" in run.stderr and "untouched" in run.stderr
+    for name, content in previous.items():  # the last good report is byte-identical
+        assert (out / name).read_bytes() == content
+    assert not list(out.glob(".build-*"))
