@@ -10,6 +10,7 @@ checkpoint invalidates its cached layers and every ELMo row built on them.
 from __future__ import annotations
 
 import dataclasses
+import json
 import time
 from dataclasses import asdict, dataclass
 from functools import cached_property
@@ -144,8 +145,9 @@ class Study:
         from elmo_lib.pretrain import pretrained_bilm
         started, path = time.perf_counter(), self.bilm_checkpoint()
         model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path)
-        if not (path.parent / "log.json").is_file():
-            write_json(path.parent / "log.json", log)
+        log_path = path.parent / "log.json"
+        if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
+            write_json(log_path, log)
         self._timed("biLM pretraining", started)
         return PretrainedBiLM(model, log, path, file_digest(path))
 
