@@ -40,6 +40,8 @@ class BatchSource(Protocol):
 
     def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]: ...
 
+    def placed(self, device: torch.device) -> "BatchSource": ...
+
 
 def real_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (mask (batch, max_len) of real positions, their flat token indices in row-major order)."""
@@ -65,3 +67,7 @@ class TokenIdSource:
         ids = np.full(mask.shape, PAD_ID, dtype=np.int64)
         ids[mask] = self.flat_ids[flat]
         return {"ids": torch.from_numpy(ids)}, torch.from_numpy(lengths)
+
+    def placed(self, device: torch.device) -> "TokenIdSource":
+        """Return the source to serve batches for `device` (ids are small: they stay on the host)."""
+        return self

@@ -166,8 +166,7 @@ def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: d
     `describe(encoder)`, if given, is recorded before and after training as record["mix_weights"].
     """
     device = choose_device(cfg.device)
-    sources = {name: source.placed(device) if hasattr(source, "placed") else source
-               for name, source in sources.items()}
+    sources = {name: source.placed(device) for name, source in sources.items()}
     model = build_classifier(make_encoder, cfg)
     initial = describe(model.encoder) if describe else None
     fit = fit_classifier(model, sources["train"], sources["validation"], cfg, device, desc=key)

@@ -19,7 +19,6 @@ from elmo_lib.io import write_json
 from elmo_lib.paths import project_root
 from elmo_lib.registry import rows
 
-PUBLISHED = ("index.html", "report.pdf", "metrics.json", "timings.json")
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
