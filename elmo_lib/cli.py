@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 import time
@@ -11,28 +10,10 @@ from typing import Sequence
 import numpy as np
 
 from elmo_lib.checkpoint import CheckpointError
-from elmo_lib.config import PROFILES, DataConfig, get_profile
+from elmo_lib.config import PROFILES, DataConfig, get_profile, parse_overrides
 from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
 from elmo_lib.embeddings.mixing import MIX_MODES
 from elmo_lib.registry import BASELINES, STATIC_METHODS
-
-
-def _value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def parse_overrides(pairs: Sequence[str]) -> dict:
-    """Return {"section.field": value} from KEY=VALUE strings (values parsed as Python literals)."""
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--set expects KEY=VALUE, got {pair!r}")
-        overrides[key.strip()] = _value(value.strip())
-    return overrides
 
 
 def data_check(args: argparse.Namespace) -> int:

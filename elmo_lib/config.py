@@ -1,13 +1,14 @@
 """Typed settings for every component, and the named profiles (smoke, cpu, full) built from them."""
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import json
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,20 @@ def get_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
         profile = dataclasses.replace(profile, **{section: dataclasses.replace(part, **{attr: value})})
     _check_rows(profile)
     return profile
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict:
+    """Return {"section.field": value} from KEY=VALUE strings (values parsed as Python literals, else text)."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SettingError(f"--set expects KEY=VALUE, got {pair!r}")
+        try:
+            overrides[key.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            overrides[key.strip()] = value.strip()
+    return overrides
 
 
 def _hints(cls: type) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.io import file_digest, read_json, write_json
-from elmo_lib.registry import model_keys, rows
+from elmo_lib.registry import BASELINES, model_keys, rows, trainer
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
 ARTIFACT_VERSION = 3
@@ -97,7 +97,6 @@ class Study:
         """Return the window-swept static embeddings of `method`, from cache when present."""
         from elmo_lib.embeddings.static import StaticEmbeddings
         from elmo_lib.embeddings.sweep import sweep_windows
-        from elmo_lib.registry import trainer
         cfg = getattr(self.profile, method)
         folder = self.stage_dir(f"{method}_embeddings", cfg) / "embeddings"
         if (folder / "info.json").is_file():
@@ -118,7 +117,6 @@ class Study:
         from elmo_lib.batching import TokenIdSource
         from elmo_lib.classify import train_and_record
         from elmo_lib.embeddings.static import StaticEncoder
-        from elmo_lib.registry import BASELINES, trainer
         cfg = getattr(self.profile, method)
         if method in BASELINES:
             return self._cached_record(self.stage_dir(method, cfg) / "metrics.json",
@@ -222,11 +220,10 @@ class Study:
 
     def ablations(self) -> list[dict]:
         """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
-        from elmo_lib.config import get_profile
+        from elmo_lib.config import get_profile, parse_overrides
         found = []
         for setting in self.profile.ablations:
-            key, _, value = setting.partition("=")
-            study = Study(get_profile(self.profile.name, {**self.overrides, key: _literal(value)}), self.root)
+            study = Study(get_profile(self.profile.name, {**self.overrides, **parse_overrides([setting])}), self.root)
             found.append({"setting": setting, "record": study.elmo("trainable")})
         return found
 
@@ -259,11 +256,3 @@ def _readable_array(path: Path, shape: tuple) -> bool:
     except (ValueError, OSError, EOFError):
         return False
     return tuple(array.shape) == tuple(shape)
-
-
-def _literal(text: str):
-    import ast
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
