@@ -50,6 +50,12 @@ class DistContext:
             dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
         return cls(dist.get_rank(), dist.get_world_size())
 
+    def close(self) -> None:
+        """Wait for every rank, then leave the process group (a rank that exits without this can abort in gloo)."""
+        if self.world_size > 1 and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
     def gather(self, value: object) -> list:
         """Return `value` from every rank, in rank order (every rank must call this)."""
         if self.world_size == 1:
@@ -223,6 +229,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             if max_steps is not None and global_step >= max_steps:
                 checkpoint(epoch, position + 1)
                 result.finished = False
+                ctx.close()
                 return result
             if global_step % cfg.checkpoint_every == 0:
                 checkpoint(epoch, position + 1)
@@ -242,6 +249,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                 print(f"biLM: validation perplexity has not improved on {best:.2f} for {cfg.stop_patience} epochs; done")
             epoch = cfg.epochs + 1  # marks the checkpoint finished
         checkpoint(epoch, 0)
+    ctx.close()
     return result
 
 
