@@ -181,6 +181,21 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify(args: argparse.Namespace) -> int:
+    """Check every artifact against its sidecar's full SHA-256; return 0 when all hold, 1 otherwise."""
+    from elmo_lib.sidecar import discard, verify_folder
+
+    root = _artifacts(args)
+    checked, bad = verify_folder(root)
+    for path, problem in bad.items():
+        print(f"{path}: {problem}" + ("; deleted, the next run rebuilds it" if args.delete else ""))
+        if args.delete:
+            discard(path)
+    print(f"verified {checked} artifacts under {root}: {checked - len(bad)} intact, {len(bad)} not to be trusted"
+          + ("" if args.delete or not bad else " (run again with --delete to have them rebuilt)"))
+    return 1 if bad else 0
+
+
 def _add_profile_arguments(parser: argparse.ArgumentParser, default_profile: str = "cpu") -> None:
     parser.add_argument("--profile", default=default_profile, choices=["auto", *sorted(PROFILES)],
                         help="auto: full when CUDA is available, else cpu")
@@ -236,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--kernel", default=None, help="Jupyter kernel (default: the notebooks' own, elmo-lib)")
     rep.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")
     rep.set_defaults(func=report)
+
+    ver = commands.add_parser("verify", help="check every cached artifact against its sidecar's SHA-256")
+    ver.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or <project>/artifacts)")
+    ver.add_argument("--delete", action="store_true", help="delete the artifacts that fail, so the next run rebuilds them")
+    ver.set_defaults(func=verify)
 
     bench = commands.add_parser("bench", help="benchmarks")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True)

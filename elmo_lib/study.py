@@ -21,9 +21,10 @@ from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.io import file_digest, read_json, write_json
 from elmo_lib.registry import BASELINES, model_keys, rows, trainer
+from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidecar
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
-ARTIFACT_VERSION = 3
+ARTIFACT_VERSION = 4
 
 
 @dataclass
@@ -67,30 +68,53 @@ class Study:
         """Return the encoded corpus (rebuilt in seconds, so not cached on disk; its vocabulary is saved)."""
         corpus = build_corpus(self.profile.data, self.profile.vocab)
         path = self.stage_dir("data") / "vocab.json"
-        if not path.is_file():
+        if sidecar_problem(path):
             corpus.vocab.save(path)
+            write_sidecar(path, json.loads(json.dumps(self.data_key, default=dataclasses.asdict)),
+                          {"files": self.data_key["files"]})
         return corpus
 
     def _timed(self, name: str, started: float) -> float:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - started
         return self.timings[name]
 
-    def _cached_record(self, path: Path, compute) -> dict:
-        """Return the record at `path`, or compute, time and save it; an unreadable record is rebuilt."""
-        if path.is_file():
+    def _trusted(self, path: Path, what: str, full: bool | None = None) -> bool:
+        """Return True when the artifact at `path` exists and its sidecar vouches for it; else say why (one line),
+        discard it, and return False."""
+        problem = sidecar_problem(path, full)
+        if problem is None:
+            return True
+        if problem != "missing":
+            print(f"{path}: corrupt {what} ({problem}); rebuilding it")
+            discard(path)
+        return False
+
+    def _cached_json(self, path: Path, compute, required: set, built_from) -> dict:
+        """Return the JSON record at `path` when its sidecar vouches for it, else compute, save and sidecar it
+        (`built_from`: the digests it was made from, or a function returning them once computed)."""
+        if self._trusted(path, "artifact"):
             try:
                 record = read_json(path)
-                if {"model", "train", "test"} <= set(record):
+                if required <= set(record):
                     return record
                 problem = "a record without its metrics"
             except (ValueError, UnicodeDecodeError) as err:
                 problem = f"{type(err).__name__}: {err}"
             print(f"{path}: corrupt artifact ({problem}); rebuilding it")
-        started = time.perf_counter()
         record = compute()
-        record["wall_seconds"] = self._timed(f"{record['model']} classifier", started)
         write_json(path, record)
+        write_sidecar(path, record.get("settings"), built_from() if callable(built_from) else built_from)
         return record
+
+    def _cached_record(self, path: Path, compute, built_from=dict) -> dict:
+        """Return the metrics record at `path`, or compute, time and save it; an untrusted record is rebuilt."""
+        def timed() -> dict:
+            started = time.perf_counter()
+            record = compute()
+            record["wall_seconds"] = self._timed(f"{record['model']} classifier", started)
+            return record
+        return self._cached_json(path, timed, {"model", "train", "test"},
+                                 lambda: {"data": self.data_key["files"], **built_from()})
 
     # ---- static rows -------------------------------------------------------------------------
     def static_embeddings(self, method: str):
@@ -99,7 +123,7 @@ class Study:
         from elmo_lib.embeddings.sweep import sweep_windows
         cfg = getattr(self.profile, method)
         folder = self.stage_dir(f"{method}_embeddings", cfg) / "embeddings"
-        if (folder / "info.json").is_file():
+        if self._trusted(folder / "vectors.npy", "embeddings"):
             try:
                 return StaticEmbeddings.load(folder)
             except (ValueError, OSError, EOFError, KeyError) as err:
@@ -108,6 +132,8 @@ class Study:
         embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
                                       cfg.windows, corpus, label=f"{method} window sweep")
         embeddings.save(folder)
+        write_sidecar(folder / "vectors.npy", dataclasses.asdict(cfg), {"data": self.data_key["files"],
+                                                                          "info": embeddings.info})
         self._timed(f"{method} embeddings", started)
         return embeddings
 
@@ -130,7 +156,11 @@ class Study:
                         "vocab_size": len(self.corpus.vocab)}
             return train_and_record(method, lambda: StaticEncoder(embeddings.vectors), sources,
                                     self.profile.classifier, settings)
-        return self._cached_record(path, compute)
+        return self._cached_record(path, compute, lambda: {"vectors.npy": self._vectors_digest(method)})
+
+    def _vectors_digest(self, method: str) -> str:
+        path = self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
+        return read_json(sidecar_path(path))["sha256"]
 
     # ---- the biLM and the ELMo rows ----------------------------------------------------------
     def bilm_checkpoint(self) -> Path:
@@ -146,8 +176,17 @@ class Study:
         log_path = path.parent / "log.json"
         if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
             write_json(log_path, log)
+        digest = file_digest(path)
+        problem = sidecar_problem(path, full=False)
+        if problem is None and read_json(sidecar_path(path))["sha256"] != digest:
+            problem = "changed since its sidecar was written"
+            print(f"{path}: {problem}; its cached layers and ELMo rows are keyed by the new contents")
+        if problem:
+            write_sidecar(path, {"bilm": dataclasses.asdict(self.profile.bilm),
+                                 "pretrain": dataclasses.asdict(self.profile.pretrain)},
+                          {"data": self.data_key["files"]}, digest=digest)
         self._timed("biLM pretraining", started)
-        return PretrainedBiLM(model, log, path, file_digest(path))
+        return PretrainedBiLM(model, log, path, digest)
 
     @cached_property
     def elmo_features(self) -> dict:
@@ -163,13 +202,14 @@ class Study:
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
             expected = (int(split.offsets[-1]), self.profile.bilm.layers, bilm.model.out_dim)
-            if path.is_file() and not _readable_array(path, expected):
+            if self._trusted(path, "cached layers", full=False) and not _readable_array(path, expected):
                 print(f"{path}: corrupt cached layers (not a {expected} array); recomputing them")
-                path.unlink()
+                discard(path)
             if not path.is_file():
                 device = choose_device(self.profile.pretrain.device, announce=False)
                 with atomic_path(path) as tmp:
                     compute_features(bilm.model, split, device, dtype, path=tmp)
+                write_sidecar(path, {"split": name, "feature_dtype": dtype}, {"bilm.pt": bilm.digest})
             features[name] = LayerFeatures(np.load(path, mmap_mode="r"), split)
         self._timed("biLM features", started)
         gib = sum(f.nbytes() for f in features.values()) / 2**30
@@ -200,7 +240,8 @@ class Study:
                                       describe=lambda encoder: mix_weights(getattr(encoder, "elmo", encoder).mixer))
             record["feature_cache_bytes"] = sum(f.nbytes() for f in features.values())
             return record
-        return self._cached_record(path, compute)
+        return self._cached_record(path, compute, lambda: {
+            "bilm.pt": self.bilm.digest, **({"vectors.npy": self._vectors_digest(concat_static)} if concat_static else {})})
 
     def probes(self) -> dict:
         """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
@@ -209,14 +250,14 @@ class Study:
         from elmo_lib.registry import STATIC_METHODS
         statics = [m for m in self.profile.static_methods if m in STATIC_METHODS]
         path = self.stage_dir("probes", self.bilm.digest, *(getattr(self.profile, m) for m in statics)) / "probes.json"
-        if path.is_file():
-            return read_json(path)
-        started = time.perf_counter()
-        layer0 = ElmoEncoder(self.bilm.model, "frozen", 0).layer0.numpy()
-        record = layer_probes(self.elmo_features, layer0, {m: self.static_embeddings(m).vectors for m in statics})
-        self._timed("probes", started)
-        write_json(path, record)
-        return record
+
+        def compute() -> dict:
+            started = time.perf_counter()
+            layer0 = ElmoEncoder(self.bilm.model, "frozen", 0).layer0.numpy()
+            record = layer_probes(self.elmo_features, layer0, {m: self.static_embeddings(m).vectors for m in statics})
+            self._timed("probes", started)
+            return record
+        return self._cached_json(path, compute, set(), {"bilm.pt": self.bilm.digest})
 
     def ablations(self) -> list[dict]:
         """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""

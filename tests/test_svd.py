@@ -57,3 +57,30 @@ def test_count_weighting_reproduces_reference_option():
     vocab, docs = _tiny_corpus()
     embeddings = train_svd(docs, vocab, SVDConfig(dim=8, weighting="count"), window=2)
     assert embeddings.info["weighting"] == "count" and np.isfinite(embeddings.vectors).all()
+
+
+_SKIPGRAM_RUN = """
+import sys, numpy as np
+from elmo_lib.config import SkipGramConfig
+from elmo_lib.embeddings.skipgram import train_skipgram
+from elmo_lib.vocab import Vocabulary
+rng = np.random.default_rng(1)
+vocab = Vocabulary([f"w{i}" for i in range(60)], list(range(60, 0, -1)))
+docs = [rng.integers(4, len(vocab), size=15).astype(np.int32) for _ in range(3000)]  # 45k words: several gensim jobs
+np.save(sys.argv[1], train_skipgram(docs, vocab, SkipGramConfig(dim=16, epochs=2), window=3).vectors)
+"""
+
+
+def test_skipgram_is_reproducible_across_processes_by_default(tmp_path):
+    """The default (one worker) gives identical vectors in two processes with different hash seeds (with two
+    workers, this corpus gives different vectors run to run)."""
+    import os
+    import subprocess
+    import sys
+    paths = []
+    for hash_seed in ("1", "2"):
+        paths.append(tmp_path / f"vectors{hash_seed}.npy")
+        subprocess.run([sys.executable, "-c", _SKIPGRAM_RUN, str(paths[-1])], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": hash_seed})
+    first, second = (np.load(p) for p in paths)
+    assert first.shape == (64, 16) and first.any() and np.array_equal(first, second)

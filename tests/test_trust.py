@@ -67,13 +67,17 @@ def test_a_second_writer_is_refused_with_the_holders_pid(tmp_path):
         pass
 
 
-def test_corrupt_metrics_embeddings_and_layers_are_rebuilt(shared_dir, tmp_path, capsys):
+def _small_study(shared_dir, root):
     from elmo_lib.config import get_profile
     from elmo_lib.study import Study
     overrides = {"data.data_dir": str(shared_dir), "data.max_train_rows": 600, "data.max_test_rows": 200,
                  "classifier.max_epochs": 1, "pretrain.epochs": 1, "svd.windows": [2], "elmo.modes": ["frozen"],
                  "elmo.concat_modes": [], "static_methods": ["svd"]}
-    first = Study(get_profile("smoke", overrides), tmp_path).results()
+    return Study(get_profile("smoke", overrides), root)
+
+
+def test_corrupt_metrics_embeddings_and_layers_are_rebuilt(shared_dir, tmp_path, capsys):
+    first = _small_study(shared_dir, tmp_path).results()
     capsys.readouterr()
     metrics = next(tmp_path.glob("svd/*/metrics.json"))
     metrics.write_text(metrics.read_text()[:100])                                  # truncated
@@ -81,9 +85,86 @@ def test_corrupt_metrics_embeddings_and_layers_are_rebuilt(shared_dir, tmp_path,
     layers = next(tmp_path.glob("bilm/*/features-*/train.npy"))
     layers.write_bytes(layers.read_bytes()[:1000])                                 # truncated
     next(tmp_path.glob("elmo_frozen/*/metrics.json")).unlink()                     # so the layers are read again
-    second = Study(get_profile("smoke", overrides), tmp_path).results()
+    second = _small_study(shared_dir, tmp_path).results()
     out = capsys.readouterr().out
     assert "corrupt artifact" in out and "corrupt embeddings" in out and "corrupt cached layers" in out
     assert json.loads(metrics.read_text())["test"] == first["svd"]["test"]
     assert second["elmo_frozen"]["test"] == first["elmo_frozen"]["test"]
     assert np.load(layers, mmap_mode="r").shape[0] > 0
+
+
+def test_edited_records_and_zeroed_layers_are_caught(shared_dir, tmp_path, capsys):
+    """A hand-edited metrics.json is rebuilt on read; layers zeroed in place (same size) are caught by verify."""
+    from elmo_lib.cli import main
+    first = _small_study(shared_dir, tmp_path).results()
+    metrics = next(tmp_path.glob("svd/*/metrics.json"))
+    record = json.loads(metrics.read_text())
+    record["test"]["accuracy"] = 0.99
+    metrics.write_text(json.dumps(record, indent=2))                        # valid JSON, edited by hand
+    layers = next(tmp_path.glob("bilm/*/features-*/train.npy"))
+    with open(layers, "r+b") as fh:                                          # zeroed in place: same size and shape
+        fh.seek(4096)
+        fh.write(bytes(64 * 1024))
+    capsys.readouterr()
+    assert main(["verify", "--artifacts", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{metrics}: " in out and f"{layers}: contents differ" in out and "2 not to be trusted" in out
+    assert main(["verify", "--artifacts", str(tmp_path), "--delete"]) == 1
+    assert not layers.exists() and not metrics.exists()
+    next(tmp_path.glob("elmo_frozen/*/metrics.json")).unlink()               # so the layers are read again
+    second = _small_study(shared_dir, tmp_path).results()
+    assert second["svd"]["test"] == first["svd"]["test"] and second["elmo_frozen"]["test"] == first["elmo_frozen"]["test"]
+    capsys.readouterr()
+    assert main(["verify", "--artifacts", str(tmp_path)]) == 0
+    assert " 0 not to be trusted" in capsys.readouterr().out
+
+    record = json.loads(metrics.read_text())                                 # edited again: the study itself refuses it
+    record["test"]["accuracy"] = 0.99
+    metrics.write_text(json.dumps(record, indent=2))
+    third = _small_study(shared_dir, tmp_path).results()
+    assert f"{metrics}: corrupt artifact" in capsys.readouterr().out
+    assert third["svd"]["test"] == first["svd"]["test"]
+
+
+def test_a_complete_cache_on_read_only_storage_is_used_without_writing(shared_dir, tmp_path, monkeypatch):
+    """Every artifact write goes through io.atomic_path (tempfile.mkstemp): on a complete cache none happens,
+    and the tree is left exactly as it was."""
+    import errno
+    import tempfile
+    first = _small_study(shared_dir, tmp_path).results()
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    again = _small_study(shared_dir, tmp_path).results()
+    assert again == json.loads(json.dumps(first))
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+    with exclusive(tmp_path / "missing" / "nested", "the artifacts folder"):  # an unwritable folder takes no lock
+        pass
+
+
+@pytest.mark.slow
+def test_two_concurrent_runs_one_waits_out_with_the_holders_pid(shared_dir, tmp_path):
+    """Two real processes on one artifacts folder: the second exits (code 3) naming the first's PID, writes
+    nothing, and the first's artifacts verify."""
+    import os
+    import subprocess
+    import sys
+    import time
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    common = ["--profile", "smoke", "--data-dir", str(shared_dir), "--artifacts", str(tmp_path)]
+    first = subprocess.Popen([sys.executable, "-m", "elmo_lib", "pretrain", *common],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock = tmp_path / ".lock"
+    deadline = time.time() + 60
+    while not (lock.is_file() and lock.read_text().strip() == str(first.pid)) and time.time() < deadline:
+        time.sleep(0.05)
+    second = subprocess.run([sys.executable, "-m", "elmo_lib", "static", "svd", *common], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert first.poll() is None, "the first run ended before the second started; the test proves nothing"
+    assert second.returncode == 3 and f"PID {first.pid}" in second.stderr
+    assert not list(tmp_path.glob("svd*"))
+    assert first.wait(timeout=300) == 0
+    assert subprocess.run([sys.executable, "-m", "elmo_lib", "verify", "--artifacts", str(tmp_path)],
+                          env=env, capture_output=True, text=True).returncode == 0
