@@ -240,6 +240,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                               "val_perplexity": val_ppl, "seconds": seconds,
                               "tokens_per_second": tokens_done / max(seconds, 1e-9)})
         if ctx.is_main:
+            save_checkpoint(epoch_snapshot(checkpoint_path, epoch), {
+                "signature": signature, "model": model.state_dict(), "epoch_log": result.epochs[-1]})
             print(f"biLM epoch {epoch}: train loss {result.epochs[-1]['train_loss']:.4f}, "
                   f"val perplexity {val_ppl:.2f}, {tokens_done / max(seconds, 1e-9):,.0f} tokens/s")
         epoch, position = epoch + 1, 0
@@ -251,6 +253,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
         checkpoint(epoch, 0)
     ctx.close()
     return result
+
+
+def epoch_snapshot(checkpoint_path: str | Path, epoch: int) -> Path:
+    """Return where the weights after `epoch` are kept beside the checkpoint (for the perplexity-vs-accuracy curve)."""
+    return Path(checkpoint_path).parent / "epochs" / f"bilm-epoch{epoch}.pt"
 
 
 def _stalled(epochs: list[dict], patience: int) -> bool:

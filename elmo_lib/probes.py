@@ -34,6 +34,17 @@ def probe_scores(train: np.ndarray, y_train: np.ndarray, others: dict[str, tuple
     return {name: float(model.score(x, y)) for name, (x, y) in others.items()}
 
 
+def pooled_probes(pooled: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
+    """Return {"biLM layer j" / "biLM layers 0..L joined": {"validation", "test"}} from (documents, L + 1, D)
+    pooled layers per split."""
+    n_layers = pooled["train"].shape[1]
+    views = {f"biLM layer {j}": (lambda p, j=j: p[:, j]) for j in range(n_layers)}
+    views["biLM layers 0..L joined"] = lambda p: p.reshape(len(p), -1)
+    return {label: probe_scores(view(pooled["train"]), labels["train"],
+                                {s: (view(pooled[s]), labels[s]) for s in ("validation", "test")})
+            for label, view in views.items()}
+
+
 def layer_probes(features: dict, layer0: np.ndarray, static: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     """Return {representation: {"validation", "test"}} for biLM layers 0..L, all layers joined, and each static
     method's vectors; `features` are the cached LayerFeatures per split, `layer0` the (vocab, D) token table."""
@@ -43,13 +54,7 @@ def layer_probes(features: dict, layer0: np.ndarray, static: dict[str, np.ndarra
         first = mean_pooled(layer0, source.split)[:, None]
         pooled[name] = np.concatenate([first, layers], axis=1)
         labels[name] = source.labels
-    n_layers = pooled["train"].shape[1]
-    views = {f"biLM layer {j}": (lambda p, j=j: p[:, j]) for j in range(n_layers)}
-    views["biLM layers 0..L joined"] = lambda p: p.reshape(len(p), -1)
-    scores = {}
-    for label, view in views.items():
-        scores[label] = probe_scores(view(pooled["train"]), labels["train"],
-                                     {s: (view(pooled[s]), labels[s]) for s in ("validation", "test")})
+    scores = pooled_probes(pooled, labels)
     for method, vectors in static.items():
         splits = {name: mean_pooled(vectors, source.split) for name, source in features.items()}
         scores[f"{method} vectors"] = probe_scores(splits["train"], labels["train"],

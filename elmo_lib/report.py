@@ -253,3 +253,43 @@ def ablation_sentence(base: dict, ablations: list[dict]) -> str:
     best = frame["best validation accuracy"].idxmax()
     return (f"Of the {len(frame)} trainable-λ variants, **{best}** has the best validation accuracy "
             f"({frame.loc[best, 'best validation accuracy']:.4f}; test {frame.loc[best, 'test accuracy']:.4f}).")
+
+
+def epoch_curve_frame(curve: list[dict]) -> pd.DataFrame:
+    """Return one row per biLM epoch: validation perplexity and each layer's mean-pool probe accuracy (validation)."""
+    rows = [{"epoch": e["epoch"], "validation perplexity": e["val_perplexity"],
+             **{f"{label} (val)": scores["validation"] for label, scores in e["probes"].items()}} for e in curve]
+    return pd.DataFrame(rows).set_index("epoch").round(4)
+
+
+def plot_perplexity_vs_probe(curve: list[dict]):
+    """Return a figure of validation probe accuracy against validation perplexity, one point per biLM epoch."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    perplexity = [e["val_perplexity"] for e in curve]
+    for label in curve[0]["probes"] if curve else ():
+        ax.plot(perplexity, [e["probes"][label]["validation"] for e in curve], marker="o", label=label)
+    for e in curve:
+        ax.annotate(f"epoch {e['epoch']}", (e["val_perplexity"], max(s["validation"] for s in e["probes"].values())),
+                    textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
+    ax.set_xlabel("biLM validation perplexity (lower is better)")
+    ax.set_ylabel("mean-pool probe accuracy (validation)")
+    ax.invert_xaxis()
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def epoch_curve_sentence(curve: list[dict]) -> str:
+    """Return one Markdown sentence: how perplexity and the joined-layer probe moved from the first epoch to the last."""
+    if len(curve) < 2:
+        return "Fewer than two biLM epochs were kept, so there is no curve at this profile."
+    label = next(k for k in curve[0]["probes"] if "joined" in k)
+    first, last = curve[0], curve[-1]
+    gain = last["probes"][label]["validation"] - first["probes"][label]["validation"]
+    step = curve[-1]["probes"][label]["validation"] - curve[-2]["probes"][label]["validation"]
+    return (f"From epoch {first['epoch']} to {last['epoch']}, validation perplexity went from "
+            f"{first['val_perplexity']:.1f} to {last['val_perplexity']:.1f} and the probe on all layers joined "
+            f"{'rose' if gain >= 0 else 'fell'} by {_points(gain)} (validation, {first['probes'][label]['validation']:.4f} → "
+            f"{last['probes'][label]['validation']:.4f}); the last epoch alone {'added' if step >= 0 else 'removed'} "
+            f"{_points(step)}.")

@@ -259,6 +259,36 @@ class Study:
             return record
         return self._cached_json(path, compute, set(), {"bilm.pt": self.bilm.digest})
 
+    def epoch_curve(self) -> list[dict]:
+        """Return, for every biLM epoch, its validation perplexity and the mean-pool probes of its layers
+        (from the weights kept after that epoch), cached beside the checkpoint's other stages."""
+        from elmo_lib.checkpoint import load_checkpoint
+        from elmo_lib.device import choose_device
+        from elmo_lib.embeddings.bilm import BiLM
+        from elmo_lib.embeddings.features import pooled_layers_of
+        from elmo_lib.pretrain import epoch_snapshot
+        from elmo_lib.probes import pooled_probes
+        bilm, corpus = self.bilm, self.corpus
+        path = self.stage_dir("epoch_curve", bilm.digest) / "epoch_curve.json"
+
+        def compute() -> dict:
+            started, device = time.perf_counter(), choose_device(self.profile.pretrain.device, announce=False)
+            labels = {name: split.labels for name, split in corpus.splits().items()}
+            epochs = []
+            for entry in bilm.log["epochs"]:
+                snapshot = epoch_snapshot(bilm.checkpoint, entry["epoch"])
+                if not snapshot.is_file():
+                    print(f"{snapshot}: missing (a biLM trained before snapshots were kept); epoch left out")
+                    continue
+                model = BiLM(len(corpus.vocab), self.profile.bilm)
+                model.load_state_dict(load_checkpoint(snapshot)["model"])
+                pooled = {name: pooled_layers_of(model, split, device) for name, split in corpus.splits().items()}
+                epochs.append({"epoch": entry["epoch"], "val_perplexity": entry["val_perplexity"],
+                               "probes": pooled_probes(pooled, labels)})
+            self._timed("biLM epoch curve", started)
+            return {"bilm_sha256": bilm.digest, "epochs": epochs}
+        return self._cached_json(path, compute, {"epochs"}, {"bilm.pt": bilm.digest})["epochs"]
+
     def ablations(self) -> list[dict]:
         """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
         from elmo_lib.config import get_profile, parse_overrides

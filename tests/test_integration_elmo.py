@@ -39,3 +39,26 @@ def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
     # ELMo joined with skip-gram: a new row from the registry, trained on the same slice
     joined = study.result("elmo_trainable_skipgram")
     assert joined["test"]["accuracy"] > 0.3 and joined["settings"]["concat_static"] == "skipgram"
+
+
+@pytest.mark.integration
+def test_epoch_curve_probes_the_weights_after_every_epoch(shared_dir, tmp_path):
+    """One snapshot per biLM epoch; the last is the final model; the curve probes each and is cached."""
+    import torch
+
+    from elmo_lib.checkpoint import load_checkpoint
+    from elmo_lib.pretrain import epoch_snapshot
+    overrides = {**profile_overrides(shared_dir), "pretrain.epochs": 2, "data.max_train_rows": 1500}
+    study = Study(get_profile("smoke", overrides), tmp_path)
+    curve = study.epoch_curve()
+    assert [e["epoch"] for e in curve] == [1, 2]
+    assert [e["val_perplexity"] for e in curve] == [e["val_perplexity"] for e in study.pretrain_log()["epochs"]]
+    assert set(curve[0]["probes"]) == {"biLM layer 0", "biLM layer 1", "biLM layer 2", "biLM layers 0..L joined"}
+    assert all(0.25 < s["validation"] <= 1 for e in curve for s in e["probes"].values())
+    last = load_checkpoint(epoch_snapshot(study.bilm_checkpoint(), 2))["model"]
+    first = load_checkpoint(epoch_snapshot(study.bilm_checkpoint(), 1))["model"]
+    final = study.bilm.model.state_dict()
+    assert all(torch.equal(last[k], final[k].cpu()) for k in final)
+    assert not all(torch.equal(first[k], final[k].cpu()) for k in final)
+    again = Study(get_profile("smoke", overrides), tmp_path)
+    assert again.epoch_curve() == curve and "biLM epoch curve" not in again.timings

@@ -129,3 +129,17 @@ def test_no_two_modules_share_drawn_weights_in_function_mode():
     dim = weight.shape[0]
     equal_mix = torch.eye(dim).repeat(1, 3) / 3
     assert (weight - equal_mix).abs().max() < 0.2  # starts near the equal mix of the three layers
+
+
+def test_streamed_pooled_layers_equal_the_mean_of_each_documents_fresh_layers():
+    from elmo_lib.embeddings.features import pooled_layers_of
+    corpus = tiny_corpus()
+    torch.manual_seed(0)
+    bilm = BiLM(len(corpus.vocab), TINY_BILM).eval()
+    pooled = pooled_layers_of(bilm, corpus.train, torch.device("cpu"), batch_size=7)
+    assert pooled.shape == (len(corpus.train), TINY_BILM.layers + 1, bilm.out_dim)
+    for doc in range(len(corpus.train)):
+        seq = torch.tensor([[2, *corpus.train.ids[doc], 3]])
+        with torch.no_grad():
+            fresh = bilm.layer_representations(seq, torch.tensor([seq.shape[1]]))[0, :, 1:-1].mean(dim=1)
+        torch.testing.assert_close(torch.from_numpy(pooled[doc]), fresh, rtol=1e-5, atol=1e-5)

@@ -103,6 +103,26 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
     return LayerFeatures(values, split)
 
 
+@torch.no_grad()
+def pooled_layers_of(bilm: BiLM, split: EncodedSplit, device: torch.device, batch_size: int = 128) -> np.ndarray:
+    """Return (documents, L + 1, D) float32 means over each document's tokens of layers 0..L, streamed (nothing
+    the size of the cached layers is held)."""
+    freeze(bilm).to(device)
+    sequences, lengths = split.lm_sequences(), split.lengths
+    pooled = np.empty((len(split), bilm.cfg.layers + 1, bilm.out_dim), dtype=np.float32)
+    for indices in progress(bucketed_batches(lengths, batch_size), desc=f"pooled biLM layers ({split.name})",
+                            unit="batch", leave=False):
+        ids, lens = pad_ids([sequences[i] for i in indices])
+        with torch.inference_mode(), autocast(device):
+            reps = bilm.layer_representations(ids.to(device), lens.to(device)).float()  # (B, L+1, T, D)
+        words = torch.from_numpy(lengths[indices]).to(reps.device)
+        time = torch.arange(reps.shape[2], device=reps.device)
+        real = ((time >= 1) & (time <= words[:, None])).to(reps.dtype)  # drop <bos>, <eos> and padding
+        sums = torch.einsum("bltd,bt->bld", reps, real)
+        pooled[indices] = (sums / words.clamp(min=1)[:, None, None]).cpu().numpy()
+    return pooled
+
+
 LAYER_NORMS = ("none", "masked", "token")
 
 
