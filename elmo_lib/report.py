@@ -267,8 +267,8 @@ def plot_perplexity_vs_probe(curve: list[dict]):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.6))
     perplexity = [e["val_perplexity"] for e in curve]
-    for label in curve[0]["probes"] if curve else ():
-        ax.plot(perplexity, [e["probes"][label]["validation"] for e in curve], marker="o", label=label)
+    for view in curve[0]["probes"] if curve else ():
+        ax.plot(perplexity, [e["probes"][view]["validation"] for e in curve], marker="o", label=view)
     for e in curve:
         ax.annotate(f"epoch {e['epoch']}", (e["val_perplexity"], max(s["validation"] for s in e["probes"].values())),
                     textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
@@ -284,12 +284,12 @@ def epoch_curve_sentence(curve: list[dict]) -> str:
     """Return one Markdown sentence: how perplexity and the joined-layer probe moved from the first epoch to the last."""
     if len(curve) < 2:
         return "Fewer than two biLM epochs were kept, so there is no curve at this profile."
-    label = next(k for k in curve[0]["probes"] if "joined" in k)
+    joined = next(k for k in curve[0]["probes"] if "joined" in k)
     first, last = curve[0], curve[-1]
-    gain = last["probes"][label]["validation"] - first["probes"][label]["validation"]
-    step = curve[-1]["probes"][label]["validation"] - curve[-2]["probes"][label]["validation"]
+    gain = last["probes"][joined]["validation"] - first["probes"][joined]["validation"]
+    step = curve[-1]["probes"][joined]["validation"] - curve[-2]["probes"][joined]["validation"]
     return (f"From epoch {first['epoch']} to {last['epoch']}, validation perplexity went from "
             f"{first['val_perplexity']:.1f} to {last['val_perplexity']:.1f} and the probe on all layers joined "
-            f"{'rose' if gain >= 0 else 'fell'} by {_points(gain)} (validation, {first['probes'][label]['validation']:.4f} → "
-            f"{last['probes'][label]['validation']:.4f}); the last epoch alone {'added' if step >= 0 else 'removed'} "
+            f"{'rose' if gain >= 0 else 'fell'} by {_points(gain)} (validation, {first['probes'][joined]['validation']:.4f} → "
+            f"{last['probes'][joined]['validation']:.4f}); the last epoch alone {'added' if step >= 0 else 'removed'} "
             f"{_points(step)}.")
