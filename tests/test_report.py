@@ -89,3 +89,17 @@ def test_ablation_table_and_sentence_follow_the_numbers():
     frame = report.ablation_frame(base, ablations)
     assert list(frame["layer norm"]) == ["none", "token"]
     assert "**elmo.layer_norm='token'** has the best validation accuracy (0.8500; test 0.8400)" in report.ablation_sentence(base, ablations)
+
+
+def test_epoch_curve_sentence_and_frame_are_computed_from_the_curve():
+    def entry(epoch, perplexity, joined):
+        return {"epoch": epoch, "val_perplexity": perplexity,
+                "probes": {"biLM layer 1": {"validation": 0.6, "test": 0.6},
+                           "biLM layers 0..L joined": {"validation": joined, "test": joined}}}
+    curve = [entry(1, 400.0, 0.70), entry(2, 300.0, 0.76), entry(3, 280.0, 0.75)]
+    sentence = report.epoch_curve_sentence(curve)
+    assert "from 400.0 to 280.0" in sentence and "rose by 5.0 points" in sentence
+    assert "last epoch alone removed 1.0 point." in sentence
+    frame = report.epoch_curve_frame(curve)
+    assert list(frame.index) == [1, 2, 3] and frame.loc[2, "biLM layers 0..L joined (val)"] == 0.76
+    assert "no curve" in report.epoch_curve_sentence(curve[:1])
