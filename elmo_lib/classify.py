@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from elmo_lib.batching import BatchSource, bucketed_batches
 from elmo_lib.config import ClassifierConfig
 from elmo_lib.data import CLASS_NAMES
 from elmo_lib.device import autocast, choose_device, seed_everything
+from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
 from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
@@ -30,21 +30,28 @@ N_CLASSES = len(CLASS_NAMES)
 
 
 class BiLSTMMaxPool(nn.Module):
-    """(batch, time, dim) vectors and lengths -> (batch, n_classes) logits via BiLSTM and masked max-pool."""
+    """(batch, time, dim) vectors and lengths -> (batch, n_classes) logits via BiLSTM and masked max-pool.
+
+    The two directions are separate single-layer LSTMs; the backward one reads each document
+    reversed within its length, so padding always follows the real tokens and never reaches a
+    real state. That lets CPUs run the fast padded kernel (packing only on CUDA), with the same
+    real states as a packed bidirectional LSTM; padding is masked out of the max-pool.
+    """
 
     def __init__(self, input_dim: int, hidden: int, n_classes: int = N_CLASSES, dropout: float = 0.3):
         super().__init__()
         self.dropout = nn.Dropout(dropout)
-        self.lstm = nn.LSTM(input_dim, hidden, batch_first=True, bidirectional=True)
+        self.forward_lstm = LSTMStack(hidden, 1, 0.0, input_dim)
+        self.backward_lstm = LSTMStack(hidden, 1, 0.0, input_dim)
         self.out = nn.Linear(2 * hidden, n_classes)
 
     def forward(self, vectors: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        packed = pack_padded_sequence(self.dropout(vectors), lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
-        states, _ = self.lstm(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, padding_value=float("-inf"),
-                                        total_length=vectors.shape[1])
-        pooled = states.max(dim=1).values
+        vectors, lengths = self.dropout(vectors), lengths.to(vectors.device)
+        forward = self.forward_lstm(vectors, lengths)[0]
+        backward = reverse_padded(self.backward_lstm(reverse_padded(vectors, lengths), lengths)[0], lengths)
+        states = torch.cat([forward, backward], dim=-1)
+        padding = torch.arange(states.shape[1], device=states.device)[None, :] >= lengths[:, None]
+        pooled = states.masked_fill(padding[:, :, None], float("-inf")).max(dim=1).values
         return self.out(self.dropout(pooled))
 
 

@@ -56,3 +56,25 @@ def test_vectorised_id_batches_equal_pad_ids():
         inputs, lengths = source.batch(indices)
         ids, expected_lengths = pad_ids([split.ids[i] for i in indices])
         assert torch.equal(inputs["ids"], ids) and torch.equal(lengths, expected_lengths)
+
+
+def test_head_equals_a_packed_bidirectional_lstm_with_the_same_weights():
+    """The padded two-LSTM head gives the logits of PyTorch's packed bidirectional LSTM, for varied lengths."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    torch.manual_seed(0)
+    head = BiLSTMMaxPool(12, 8, dropout=0.0).eval()
+    reference = torch.nn.LSTM(12, 8, batch_first=True, bidirectional=True)
+    fwd, bwd = head.forward_lstm.layers[0], head.backward_lstm.layers[0]
+    with torch.no_grad():
+        for name, value in fwd.named_parameters():
+            getattr(reference, name).copy_(value)
+        for name, value in bwd.named_parameters():
+            getattr(reference, f"{name}_reverse").copy_(value)
+    vectors, lengths = torch.randn(5, 9, 12), torch.tensor([9, 3, 7, 1, 5])
+    for row, n in enumerate(lengths):
+        vectors[row, n:] = 1e3 * torch.randn(9 - n, 12)  # loud padding: must not matter
+    with torch.no_grad():
+        packed = pack_padded_sequence(vectors, lengths, batch_first=True, enforce_sorted=False)
+        states, _ = pad_packed_sequence(reference(packed)[0], batch_first=True, padding_value=float("-inf"))
+        expected = head.out(states.max(dim=1).values)
+        torch.testing.assert_close(head(vectors, lengths), expected, rtol=1e-5, atol=1e-5)

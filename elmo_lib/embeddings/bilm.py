@@ -47,9 +47,10 @@ class LSTMStack(nn.Module):
     than PyTorch's step-by-step packed path, and gives the same real states.
     """
 
-    def __init__(self, hidden: int, layers: int, dropout: float):
+    def __init__(self, hidden: int, layers: int, dropout: float, input_dim: int | None = None):
         super().__init__()
-        self.layers = nn.ModuleList(nn.LSTM(hidden, hidden, batch_first=True) for _ in range(layers))
+        sizes = [input_dim or hidden] + [hidden] * (layers - 1)
+        self.layers = nn.ModuleList(nn.LSTM(size, hidden, batch_first=True) for size in sizes)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
