@@ -164,7 +164,7 @@ def _profiles() -> dict[str, Profile]:
         pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
     )
     layer_norms = ("elmo.layer_norm='masked'", "elmo.layer_norm='token'")
-    cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=12, patience=2), ablations=layer_norms,
+    cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=20, patience=2), ablations=layer_norms,
                   pretrain=PretrainConfig(epochs=3))
     full = Profile(name="full", vocab=VocabConfig(min_freq=1), ablations=(*layer_norms, "bilm.unk_dropout=0.0"),
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
