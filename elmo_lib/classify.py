@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -93,16 +94,40 @@ def _to(inputs: dict[str, torch.Tensor], device: torch.device) -> dict[str, torc
 
 
 @torch.no_grad()
-def predict(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256) -> np.ndarray:
-    """Return the predicted class (0..3) of every document in `source`."""
+def predict_proba(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256) -> np.ndarray:
+    """Return the (documents, classes) softmax probabilities of every document in `source`."""
     model.eval()
-    predictions = np.empty(len(source.labels), dtype=np.int64)
+    probabilities = np.empty((len(source.labels), N_CLASSES), dtype=np.float32)
     for indices in bucketed_batches(source.lengths, batch_size):
         inputs, lengths = source.batch(indices)
         with autocast(device):
             logits = model(_to(inputs, device), lengths)
-        predictions[indices] = logits.argmax(dim=1).cpu().numpy()
-    return predictions
+        probabilities[indices] = torch.softmax(logits.float(), dim=1).cpu().numpy()
+    return probabilities
+
+
+def predict(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256) -> np.ndarray:
+    """Return the predicted class (0..3) of every document in `source`."""
+    return predict_proba(model, source, device, batch_size).argmax(axis=1)
+
+
+def trained_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Return the weights training changed (the head, the mixer): everything else is rebuilt from frozen artifacts."""
+    return {name: p.detach().cpu().clone() for name, p in model.named_parameters() if p.requires_grad}
+
+
+def load_trained(key: str, make_encoder: Callable[[], nn.Module], cfg: ClassifierConfig,
+                 path: str | Path) -> DocumentClassifier:
+    """Return row `key`'s classifier saved at `path` (by train_and_record) over `make_encoder()`, in eval mode."""
+    from elmo_lib.checkpoint import CheckpointError, load_checkpoint
+    model = build_classifier(make_encoder, cfg)
+    state = load_checkpoint(path, {"classifier": key})["state"]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
+    if unexpected or trainable & set(missing):
+        raise CheckpointError(f"{path}: does not fit this classifier (unexpected {sorted(unexpected)}, "
+                              f"missing {sorted(trainable & set(missing))})")
+    return model.eval()
 
 
 def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource, cfg: ClassifierConfig,
@@ -167,10 +192,12 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
 
 def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: dict[str, BatchSource],
                      cfg: ClassifierConfig, settings: dict,
-                     describe: Callable[[nn.Module], dict | None] | None = None) -> dict:
+                     describe: Callable[[nn.Module], dict | None] | None = None,
+                     weights_path: str | Path | None = None) -> dict:
     """Return the metrics record of the shared classifier over `make_encoder()`, trained on sources["train"].
 
     `describe(encoder)`, if given, is recorded before and after training as record["mix_weights"].
+    `weights_path`, if given, receives the trained weights (see `load_trained`).
     """
     device = choose_device(cfg.device)
     sources = {name: source.placed(device) for name, source in sources.items()}
@@ -182,4 +209,7 @@ def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: d
              "train_seconds": fit.seconds}
     if describe:
         extra["mix_weights"] = {"initial": initial, "final": describe(model.encoder)}
+    if weights_path is not None:
+        from elmo_lib.checkpoint import save_checkpoint
+        save_checkpoint(weights_path, {"signature": {"classifier": key}, "state": trained_state(model)})
     return model_result(key, splits, settings, extra)

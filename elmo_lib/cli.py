@@ -5,6 +5,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -13,6 +14,8 @@ from elmo_lib.checkpoint import CheckpointError
 from elmo_lib.config import PROFILES, DataConfig, get_profile, parse_overrides
 from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
 from elmo_lib.embeddings.mixing import MIX_MODES
+from elmo_lib.io import atomic_path
+from elmo_lib.predict import PredictError
 from elmo_lib.registry import BASELINES, STATIC_METHODS
 
 
@@ -95,8 +98,6 @@ def _study(args: argparse.Namespace):
 
 def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the biLM (also under torchrun), optionally resuming; return the exit code."""
-    from pathlib import Path
-
     from elmo_lib.checkpoint import load_checkpoint
     from elmo_lib.io import write_json
     from elmo_lib.pretrain import finished_state, pretrain_bilm
@@ -181,6 +182,48 @@ def report(args: argparse.Namespace) -> int:
     return 0
 
 
+def predict(args: argparse.Namespace) -> int:
+    """Classify the given texts (or a CSV) with a trained row; print a table or write CSV; return the exit code."""
+    from elmo_lib.predict import (
+        format_table,
+        load_classifier,
+        read_texts,
+        write_predictions,
+    )
+
+    profile = profile_name(args)
+    overrides = profile_overrides(args)
+    text_field = get_profile(profile, overrides).data.text_field
+    if args.input and args.texts:
+        raise PredictError("give texts as arguments or --input, not both")
+    if args.input == "-":
+        texts = read_texts(sys.stdin, "standard input", text_field)
+    elif args.input:
+        path = Path(args.input)
+        if not path.is_file():
+            raise PredictError(f"{path}: no such file")
+        with open(path, newline="", encoding="utf-8") as handle:
+            texts = read_texts(handle, str(path), text_field)
+    elif args.texts:
+        texts = list(args.texts)
+    else:
+        raise PredictError('nothing to classify: give texts, e.g. elmo-lib predict --model svd "Stocks fell", '
+                           "or --input file.csv (or - for standard input)")
+    predictor = load_classifier(args.model, profile, overrides, _artifacts(args))
+    started = time.perf_counter()
+    classes, probabilities = predictor.predict(texts, batch_size=args.batch_size)
+    seconds = time.perf_counter() - started
+    if args.output:
+        with atomic_path(Path(args.output)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+            write_predictions(handle, texts, classes, probabilities)
+        print(f"{len(texts)} predictions by {args.model} in {seconds:.2f} s written to {args.output}", file=sys.stderr)
+    elif args.input:
+        write_predictions(sys.stdout, texts, classes, probabilities)
+    else:
+        print(format_table(texts, classes, probabilities), end="")
+    return 0
+
+
 def verify(args: argparse.Namespace) -> int:
     """Check every artifact against its sidecar's full SHA-256; return 0 when all hold, 1 otherwise."""
     from elmo_lib.sidecar import discard, verify_folder
@@ -252,6 +295,16 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")
     rep.set_defaults(func=report)
 
+    pr = commands.add_parser("predict", help="classify new text with a trained row (its classifier, embeddings, biLM)")
+    _add_profile_arguments(pr)
+    pr.add_argument("--model", required=True, help="a trained model key, e.g. elmo_trainable, svd, skipgram")
+    pr.add_argument("texts", nargs="*", help="texts to classify (or use --input)")
+    pr.add_argument("--input", help="CSV with a 'text' or 'Description' column, canonical AG News rows, or one text "
+                                    "a line; - reads standard input")
+    pr.add_argument("--output", help="write the predictions as CSV here (default: standard output)")
+    pr.add_argument("--batch-size", type=int, default=256, help="documents per batch (default 256)")
+    pr.set_defaults(func=predict)
+
     ver = commands.add_parser("verify", help="check every cached artifact against its sidecar's SHA-256")
     ver.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or <project>/artifacts)")
     ver.add_argument("--delete", action="store_true", help="delete the artifacts that fail, so the next run rebuilds them")
@@ -281,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with ExitStack() as locks:
             main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 holds the lock for all
-            if getattr(args, "artifacts", "unset") != "unset" and args.command != "data" and main_rank:
+            if getattr(args, "artifacts", "unset") != "unset" and args.command not in ("data", "predict") and main_rank:
                 locks.enter_context(exclusive(_artifacts(args), "the artifacts folder"))
             return args.func(args)
     except LockError as err:
@@ -292,6 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except (KeyError, CheckpointError) as err:
         print(f"error: {err.args[0]}", file=sys.stderr)
+        return 2
+    except PredictError as err:
+        print(f"error: {err}", file=sys.stderr)
         return 2
 
 

@@ -22,9 +22,11 @@ def default_artifacts() -> Path:
     return (project_root() or Path.cwd().resolve()) / "artifacts"
 
 
-def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: str | None = None) -> Study:
+def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: str | Path | None = None,
+               announce: bool = True) -> Study:
     """Return the Study for a notebook's parameters (profile "auto" picks full on CUDA, else cpu)."""
     name = default_profile_name() if profile == "auto" else profile
     study = Study(get_profile(name, overrides or {}), Path(artifacts) if artifacts else default_artifacts(), overrides)
-    print(f"profile: {name}; artifacts: {study.root}")
+    if announce:
+        print(f"profile: {name}; artifacts: {study.root}")
     return study

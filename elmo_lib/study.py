@@ -25,6 +25,11 @@ from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidec
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
 ARTIFACT_VERSION = 5
+CLASSIFIER_FILE = "classifier.pt"  # the trained classifier's own weights, beside its metrics.json
+
+
+class NotTrainedError(KeyError):
+    """A row asked for (to predict with) that this profile's artifacts do not hold yet."""
 
 
 @dataclass
@@ -141,22 +146,36 @@ class Study:
         """Return the metrics record of a static row (a baseline, or the shared classifier on `method`'s
         embeddings), from cache when present."""
         from elmo_lib.batching import TokenIdSource
-        from elmo_lib.classify import train_and_record
-        from elmo_lib.embeddings.static import StaticEncoder
         cfg = getattr(self.profile, method)
+        path = self._static_record_path(method)
         if method in BASELINES:
-            return self._cached_record(self.stage_dir(method, cfg) / "metrics.json",
-                                       lambda: trainer(method)(self.corpus, cfg))
-        path = self.stage_dir(method, cfg, self.profile.classifier) / "metrics.json"
+            return self._cached_record(path, lambda: trainer(method)(self.corpus, cfg))
 
         def compute() -> dict:
             embeddings = self.static_embeddings(method)
             sources = {name: TokenIdSource(split) for name, split in self.corpus.splits().items()}
             settings = {"arm": "static", "embedding": embeddings.info, "classifier": asdict(self.profile.classifier),
                         "vocab_size": len(self.corpus.vocab)}
-            return train_and_record(method, lambda: StaticEncoder(embeddings.vectors), sources,
-                                    self.profile.classifier, settings)
+            return self._trained(path, method, self._static_encoder(method), sources, settings)
         return self._cached_record(path, compute, lambda: {"vectors.npy": self._vectors_digest(method)})
+
+    def _static_record_path(self, method: str) -> Path:
+        cfg = getattr(self.profile, method)
+        upstream = (cfg,) if method in BASELINES else (cfg, self.profile.classifier)
+        return self.stage_dir(method, *upstream) / "metrics.json"
+
+    def _static_encoder(self, method: str):
+        from elmo_lib.embeddings.static import StaticEncoder
+        return lambda: StaticEncoder(self.static_embeddings(method).vectors)
+
+    def _trained(self, path: Path, key: str, make_encoder, sources: dict, settings: dict, describe=None) -> dict:
+        """Return the record of the shared classifier trained for row `key`, its weights saved (and sidecared)
+        as classifier.pt beside `path`."""
+        from elmo_lib.classify import train_and_record
+        weights = path.parent / CLASSIFIER_FILE
+        record = train_and_record(key, make_encoder, sources, self.profile.classifier, settings, describe, weights)
+        write_sidecar(weights, {"model": key, "classifier": asdict(self.profile.classifier)})
+        return record
 
     def _vectors_digest(self, method: str) -> str:
         path = self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
@@ -219,29 +238,66 @@ class Study:
     def elmo(self, mode: str, concat_static: str | None = None) -> dict:
         """Return the metrics record of the classifier over the biLM layers mixed by `mode` (joined with the
         static vectors of `concat_static`, if given), from cache when present."""
-        from elmo_lib.classify import train_and_record
-        from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
         from elmo_lib.embeddings.mixing import mix_weights
-        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None)
-        static = getattr(self.profile, concat_static) if concat_static else None
         key = f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
-        path = self.stage_dir(key, self.bilm.digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
-
-        def make_encoder():
-            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm)
-            return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
+        path = self._elmo_record_path(mode, concat_static, self.bilm.digest)
 
         def compute() -> dict:
             features = self.elmo_features
             settings = {"arm": "elmo", "mode": mode, "concat_static": concat_static, "bilm": asdict(self.profile.bilm),
                         "pretrain": asdict(self.profile.pretrain), "bilm_sha256": self.bilm.digest,
                         "classifier": asdict(self.profile.classifier), "elmo": asdict(self.profile.elmo)}
-            record = train_and_record(key, make_encoder, features, self.profile.classifier, settings,
-                                      describe=lambda encoder: mix_weights(getattr(encoder, "elmo", encoder).mixer))
+            record = self._trained(path, key, self._elmo_encoder(mode, concat_static), features, settings,
+                                   describe=lambda encoder: mix_weights(getattr(encoder, "elmo", encoder).mixer))
             record["feature_cache_bytes"] = sum(f.nbytes() for f in features.values())
             return record
         return self._cached_record(path, compute, lambda: {
             "bilm.pt": self.bilm.digest, **({"vectors.npy": self._vectors_digest(concat_static)} if concat_static else {})})
+
+    def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str) -> Path:
+        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None)
+        static = getattr(self.profile, concat_static) if concat_static else None
+        key = f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
+        return self.stage_dir(key, bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+
+    def _elmo_encoder(self, mode: str, concat_static: str | None):
+        from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
+        elmo = self.profile.elmo
+
+        def make_encoder():
+            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm)
+            return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
+        return make_encoder
+
+    def trained_row(self, key: str) -> tuple[dict, Path, object]:
+        """Return (metrics record, classifier.pt path, encoder factory) of a row already trained, computing nothing;
+        raise NotTrainedError with the command to run when it is not."""
+        from elmo_lib.pretrain import finished_state
+        if key not in self.model_keys():
+            raise KeyError(f"unknown model {key!r} for profile {self.profile.name}; choose one of {self.model_keys()}")
+        row = rows(self.profile)[key]
+        if key in BASELINES:
+            raise NotTrainedError(f"{key} is scikit-learn's own model, not the shared classifier; predict serves "
+                                  f"{[k for k in self.model_keys() if k not in BASELINES]}")
+        how = f"run `make report PROFILE={self.profile.name}` or `elmo-lib " + (
+            f"elmo --profile {self.profile.name}`" if row.arm == "elmo" else f"static {key} --profile {self.profile.name}`")
+        if row.arm == "elmo":
+            checkpoint = self.bilm_checkpoint()
+            if sidecar_problem(checkpoint, full=False) or finished_state(checkpoint, self.profile.pretrain) is None:
+                raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no finished biLM at "
+                                      f"{checkpoint}); {how} first")
+            path = self._elmo_record_path(row.method, row.concat_static, read_json(sidecar_path(checkpoint))["sha256"])
+            make_encoder = self._elmo_encoder(row.method, row.concat_static)
+        else:
+            path, make_encoder = self._static_record_path(key), self._static_encoder(key)
+        if sidecar_problem(path):
+            raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no record at {path}); "
+                                  f"{how} first")
+        weights = path.parent / CLASSIFIER_FILE
+        if sidecar_problem(weights):
+            raise NotTrainedError(f"{path.parent} holds {key}'s metrics but no saved classifier (trained before "
+                                  f"classifiers were saved, or removed); delete that folder and {how}")
+        return read_json(path), weights, make_encoder
 
     def probes(self) -> dict:
         """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
