@@ -354,6 +354,11 @@ class Study:
             found.append({"setting": setting, "record": study.elmo("trainable")})
         return found
 
+    def test_texts(self) -> list[str]:
+        """Return the raw text of every test document, in the order of corpus.test."""
+        from elmo_lib.corpus import split_news
+        return split_news(self.profile.data)["test"].texts
+
     def pretrain_log(self) -> dict:
         """Return the biLM pretraining log (per-epoch perplexity, per-step loss)."""
         return self.bilm.log
