@@ -71,3 +71,31 @@ class TokenIdSource:
     def placed(self, device: torch.device) -> "TokenIdSource":
         """Return the source to serve batches for `device` (ids are small: they stay on the host)."""
         return self
+
+
+def nested_subset(labels: np.ndarray, fraction: float, seed: int) -> np.ndarray:
+    """Return sorted indices of a stratified `fraction` of `labels` (at least one per class): each class's
+    documents in one seeded order, cut at its share, so a smaller fraction is always inside a larger one."""
+    chosen = []
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        order = np.random.default_rng([seed, int(label)]).permutation(members)
+        chosen.append(order[:max(1, int(round(fraction * len(members))))])
+    return np.sort(np.concatenate(chosen))
+
+
+class SubsetSource:
+    """The documents at `indices` of another batch source, served as a source of their own."""
+
+    def __init__(self, source: BatchSource, indices: np.ndarray):
+        self.source, self.indices = source, np.asarray(indices)
+        self.labels = source.labels[self.indices]
+        self.lengths = source.lengths[self.indices]
+
+    def batch(self, indices: np.ndarray) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+        """Return the batch of the underlying source's documents at `self.indices[indices]`."""
+        return self.source.batch(self.indices[indices])
+
+    def placed(self, device: torch.device) -> "SubsetSource":
+        """Return this subset over the underlying source placed for `device`."""
+        return SubsetSource(self.source.placed(device), self.indices)

@@ -85,6 +85,8 @@ class ClassifierConfig:
     seed: int = 0
     max_batches_per_epoch: int | None = None
     device: str = "auto"                  # auto, cpu or cuda
+    # train on this stratified, nested share of the labelled training split (learning curves); None: all of it
+    train_fraction: float | None = field(default=None, metadata={"key_if_set": True})
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,8 @@ class Profile:
     name: str
     static_methods: tuple[str, ...] = ("tfidf", "svd", "skipgram")  # non-contextual rows (elmo_lib.registry)
     ablations: tuple[str, ...] = ()       # "key=value" overrides, each an extra trainable-λ ELMo run in the report
+    seeds: int = 1                        # classifier seeds per row (classifier.seed, +1, ...): mean ± sd in the report
+    learning_curve: tuple[float, ...] = ()  # labelled-data fractions each row's classifier is also trained on
     data: DataConfig = field(default_factory=DataConfig)
     vocab: VocabConfig = field(default_factory=VocabConfig)
     svd: SVDConfig = field(default_factory=SVDConfig)
@@ -162,13 +166,17 @@ def _profiles() -> dict[str, Profile]:
         classifier=ClassifierConfig(hidden=32, lr=3e-3, max_epochs=5, patience=2, warmup_steps=10),
         bilm=BiLMConfig(embed_dim=32, hidden=64, cutoffs=(500, 2000)),
         pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
+        learning_curve=(0.1, 0.3),
     )
     layer_norms = ("elmo.layer_norm='masked'", "elmo.layer_norm='token'")
+    # cpu: one seed and two small fractions keep its time; --set seeds=3 --set "learning_curve=(0.01,0.03,0.1,0.3)"
+    # gives the full treatment (several times the classifier time on 2 cores)
     cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=20, patience=2), ablations=layer_norms,
-                  pretrain=PretrainConfig(epochs=3))
+                  pretrain=PretrainConfig(epochs=3), learning_curve=(0.01, 0.1))
     full = Profile(name="full", vocab=VocabConfig(min_freq=1), ablations=(*layer_norms, "bilm.unk_dropout=0.0"),
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
-                   bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5))
+                   bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5),
+                   seeds=3, learning_curve=(0.01, 0.03, 0.1, 0.3))
     # full's settings, but the biLM trains until validation perplexity stops improving (cap 40 epochs)
     best = dataclasses.replace(full, name="best", pretrain=PretrainConfig(epochs=40, stop_patience=2))
     return {p.name: p for p in (smoke, cpu, full, best)}
@@ -186,8 +194,8 @@ CHOICES = {"data.text_field": ("description", "title+description"), "svd.weighti
 BOUNDS = {"data.val_fraction": (0.01, 0.5), "data.max_train_rows": (1, None), "data.max_test_rows": (1, None),
           "data.max_tokens": (1, None), "vocab.min_freq": (1, None), "vocab.max_size": (1, None),
           "classifier.lr_decay": (0.0, 1.0), "bilm.dropout": (0.0, 0.99), "classifier.dropout": (0.0, 0.99),
-          "bilm.unk_dropout": (0.0, 1.0)}
-POSITIVE = ("dim", "hidden", "layers", "embed_dim", "batch_size", "epochs", "max_epochs", "patience", "lr",
+          "bilm.unk_dropout": (0.0, 1.0), "classifier.train_fraction": (1e-4, 1.0), "learning_curve": (1e-4, 1.0)}
+POSITIVE = ("seeds", "dim", "hidden", "layers", "embed_dim", "batch_size", "epochs", "max_epochs", "patience", "lr",
             "n_iter", "negative", "windows", "checkpoint_every", "clip_norm", "max_steps_per_epoch",
             "max_batches_per_epoch", "div_value", "cutoffs")
 
@@ -239,7 +247,11 @@ def get_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:
     """Return the named profile with dotted overrides applied and checked, e.g. {"classifier.hidden": 64}."""
     if name not in PROFILES:
         raise KeyError(f"unknown profile {name!r}; choose one of {sorted(PROFILES)}")
-    profile = PROFILES[name]
+    return apply_overrides(PROFILES[name], overrides)
+
+
+def apply_overrides(profile: Profile, overrides: dict[str, Any] | None) -> Profile:
+    """Return `profile` with dotted overrides applied and checked, e.g. {"classifier.seed": 1}."""
     for key, value in (overrides or {}).items():
         section, dot, attr = key.partition(".")
         if not dot and key in _hints(Profile) and key != "name":

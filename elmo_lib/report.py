@@ -293,3 +293,95 @@ def epoch_curve_sentence(curve: list[dict]) -> str:
             f"{'rose' if gain >= 0 else 'fell'} by {_points(gain)} (validation, {first['probes'][joined]['validation']:.4f} → "
             f"{last['probes'][joined]['validation']:.4f}); the last epoch alone {'added' if step >= 0 else 'removed'} "
             f"{_points(step)}.")
+
+
+def bootstrap_interval(y_true: np.ndarray, predictions: np.ndarray, n: int = 1000, seed: int = 0,
+                       level: float = 0.95) -> tuple[float, float]:
+    """Return the percentile bootstrap interval of accuracy over test documents (resampled with replacement)."""
+    right = (np.asarray(predictions) == np.asarray(y_true)).astype(np.float64)
+    draws = np.random.default_rng(seed).integers(0, len(right), size=(n, len(right)))
+    means = right[draws].mean(axis=1)
+    tail = 100 * (1 - level) / 2
+    return float(np.percentile(means, tail)), float(np.percentile(means, 100 - tail))
+
+
+def seed_frame(seed_runs: dict[str, list[dict]], results: dict[str, dict], y_true: np.ndarray) -> pd.DataFrame:
+    """Return per model: seeds, mean ± sd of test accuracy over seeds, and the bootstrap 95 % interval (over test
+    documents) of the median-seed record in `results`."""
+    rows = []
+    for key, records in seed_runs.items():
+        accuracy = np.array([r["test"]["accuracy"] for r in records])
+        low, high = bootstrap_interval(y_true, results[key]["test_predictions"])
+        rows.append({"model": label(key), "key": key, "seeds": len(records), "mean test accuracy": accuracy.mean(),
+                     "sd": accuracy.std(ddof=1) if len(records) > 1 else 0.0,
+                     "median-seed accuracy": results[key]["test"]["accuracy"],
+                     "95 % interval low": low, "95 % interval high": high})
+    return pd.DataFrame(rows).set_index("model").round(4)
+
+
+def distinguishable_sentence(frame: pd.DataFrame, results: dict[str, dict]) -> str:
+    """Return a Markdown sentence per ELMo row: distinguishable or not from the best static row, by whether the
+    bootstrap intervals of their median-seed accuracies overlap."""
+    arms = {row.key: results[row.key]["settings"].get("arm") for row in frame.itertuples()}
+    statics = frame[[arms[k] != "elmo" for k in frame["key"]]]
+    elmos = frame[[arms[k] == "elmo" for k in frame["key"]]]
+    if statics.empty or elmos.empty:
+        return "Only one arm was run, so there is nothing to compare."
+    best = statics["median-seed accuracy"].idxmax()
+    b = statics.loc[best]
+    lines = []
+    for name, row in elmos.iterrows():
+        overlap = row["95 % interval low"] <= b["95 % interval high"] and b["95 % interval low"] <= row["95 % interval high"]
+        verdict = "**not distinguishable** from" if overlap else "**distinguishable** from"
+        lines.append(f"- {name} ({row['median-seed accuracy']:.4f}, 95 % interval [{row['95 % interval low']:.4f}, "
+                     f"{row['95 % interval high']:.4f}]) is {verdict} {best} ({b['median-seed accuracy']:.4f}, "
+                     f"[{b['95 % interval low']:.4f}, {b['95 % interval high']:.4f}]): the intervals "
+                     f"{'overlap' if overlap else 'do not overlap'}.")
+    return "\n".join(lines)
+
+
+def learning_curve_frame(entries: list[dict]) -> pd.DataFrame:
+    """Return mean test accuracy per model (rows) and labelled fraction (columns), with training documents."""
+    frame = pd.DataFrame(entries)
+    table = frame.pivot_table(index="model", columns="fraction", values="test_accuracy", aggfunc="mean")
+    table = table.reindex(list(dict.fromkeys(frame["model"])))  # the registry's order
+    table.index = [label(k) for k in table.index]
+    documents = frame.groupby("fraction")["train_documents"].max()
+    table.columns = [f"{f:g} ({int(documents[f]):,} docs)" for f in table.columns]
+    return table.rename_axis("mean test accuracy").round(4)
+
+
+def plot_learning_curve(entries: list[dict]):
+    """Return a figure of test accuracy against the labelled fraction (log x), one line per model, the band
+    spanning the seeds' lowest and highest accuracy."""
+    import matplotlib.pyplot as plt
+    frame = pd.DataFrame(entries)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, rows in frame.groupby("model", sort=False):
+        stats = rows.groupby("fraction")["test_accuracy"].agg(["mean", "min", "max"])
+        line, = ax.plot(stats.index, stats["mean"], marker="o", label=label(key))
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=line.get_color(), alpha=0.15)
+    ax.set_xscale("log")
+    ax.set_xlabel("share of the labelled training split (log scale)")
+    ax.set_ylabel("test accuracy")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve_sentence(entries: list[dict], results: dict[str, dict]) -> str:
+    """Return one Markdown sentence: at the smallest fraction, the best contextual and the best static row."""
+    frame = pd.DataFrame(entries)
+    smallest = frame["fraction"].min()
+    if smallest >= 1:
+        return "No learning curve at this profile (no labelled fractions set)."
+    means = frame[frame["fraction"] == smallest].groupby("model")["test_accuracy"].mean()
+    arms = {k: results[k]["settings"].get("arm") for k in means.index}
+    elmo = means[[arms[k] == "elmo" for k in means.index]]
+    static = means[[arms[k] != "elmo" for k in means.index]]
+    if elmo.empty or static.empty:
+        return f"At {smallest:g} of the labels the best row is {label(means.idxmax())} ({means.max():.4f})."
+    e, s = elmo.idxmax(), static.idxmax()
+    relation = "ahead of" if elmo[e] > static[s] else "behind"
+    return (f"With {smallest:g} of the labelled training documents, the best contextual row ({label(e)}, "
+            f"{elmo[e]:.4f}) is {_points(elmo[e] - static[s])} {relation} the best static row ({label(s)}, {static[s]:.4f}).")

@@ -149,7 +149,7 @@ class Study:
         cfg = getattr(self.profile, method)
         path = self._static_record_path(method)
         if method in BASELINES:
-            return self._cached_record(path, lambda: trainer(method)(self.corpus, cfg))
+            return self._cached_record(path, lambda: trainer(method)(self._labelled_corpus(), cfg))
 
         def compute() -> dict:
             embeddings = self.static_embeddings(method)
@@ -160,9 +160,27 @@ class Study:
         return self._cached_record(path, compute, lambda: {"vectors.npy": self._vectors_digest(method)})
 
     def _static_record_path(self, method: str) -> Path:
-        cfg = getattr(self.profile, method)
-        upstream = (cfg,) if method in BASELINES else (cfg, self.profile.classifier)
+        cfg, fraction = getattr(self.profile, method), self.profile.classifier.train_fraction
+        upstream = ((cfg, fraction) if fraction else (cfg,)) if method in BASELINES else (cfg, self.profile.classifier)
         return self.stage_dir(method, *upstream) / "metrics.json"
+
+    def _labelled_subset(self):
+        """Return the indices of the training documents the classifiers learn from (all, or the nested
+        stratified share `classifier.train_fraction`, drawn with data.split_seed), or None for all."""
+        from elmo_lib.batching import nested_subset
+        fraction = self.profile.classifier.train_fraction
+        if not fraction or fraction >= 1:
+            return None
+        return nested_subset(self.corpus.train.labels, fraction, self.profile.data.split_seed)
+
+    def _labelled_corpus(self):
+        """Return the corpus whose training split holds only the labelled subset (for the baselines)."""
+        subset = self._labelled_subset()
+        if subset is None:
+            return self.corpus
+        train = self.corpus.train
+        kept = type(train)(train.name, [train.ids[i] for i in subset], train.labels[subset])
+        return dataclasses.replace(self.corpus, train=kept)
 
     def _static_encoder(self, method: str):
         from elmo_lib.embeddings.static import StaticEncoder
@@ -171,8 +189,13 @@ class Study:
     def _trained(self, path: Path, key: str, make_encoder, sources: dict, settings: dict, describe=None) -> dict:
         """Return the record of the shared classifier trained for row `key`, its weights saved (and sidecared)
         as classifier.pt beside `path`."""
+        from elmo_lib.batching import SubsetSource
         from elmo_lib.classify import train_and_record
         weights = path.parent / CLASSIFIER_FILE
+        subset = self._labelled_subset()
+        if subset is not None:
+            sources = {**sources, "train": SubsetSource(sources["train"], subset)}
+        settings = {**settings, "train_documents": len(sources["train"].labels)}
         record = train_and_record(key, make_encoder, sources, self.profile.classifier, settings, describe, weights)
         write_sidecar(weights, {"model": key, "classifier": asdict(self.profile.classifier)})
         return record
@@ -347,12 +370,43 @@ class Study:
 
     def ablations(self) -> list[dict]:
         """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
-        from elmo_lib.config import get_profile, parse_overrides
-        found = []
-        for setting in self.profile.ablations:
-            study = Study(get_profile(self.profile.name, {**self.overrides, **parse_overrides([setting])}), self.root)
-            found.append({"setting": setting, "record": study.elmo("trainable")})
-        return found
+        from elmo_lib.config import parse_overrides
+        return [{"setting": setting, "record": self.variant(parse_overrides([setting])).elmo("trainable")}
+                for setting in self.profile.ablations]
+
+    def variant(self, overrides: dict) -> "Study":
+        """Return the study of this profile with `overrides` applied, over the same artifacts folder; when they
+        change only the classifier, it shares this study's corpus, biLM and cached layers instead of reloading."""
+        from elmo_lib.config import apply_overrides
+        study = Study(apply_overrides(self.profile, overrides), self.root, {**self.overrides, **overrides})
+        study.timings = self.timings
+        if all(key.startswith("classifier.") for key in overrides):
+            for shared in ("data_files", "data_key", "corpus", "bilm", "elmo_features"):
+                if shared in self.__dict__:
+                    study.__dict__[shared] = self.__dict__[shared]
+        return study
+
+    def seed_results(self) -> dict[str, list[dict]]:
+        """Return every row's records over the profile's classifier seeds (classifier.seed, +1, ...), cached."""
+        base = self.profile.classifier.seed
+        studies = [self] + [self.variant({"classifier.seed": base + i}) for i in range(1, self.profile.seeds)]
+        return {key: [study.result(key) for study in studies] for key in self.model_keys()}
+
+    def learning_curve(self) -> list[dict]:
+        """Return one entry per (row, labelled fraction, seed), the full split included as fraction 1: training
+        documents, validation and test accuracy. The biLM and the static vectors are the same throughout."""
+        base, entries = self.profile.classifier.seed, []
+        for fraction in (*sorted(self.profile.learning_curve), 1.0):
+            for seed in range(base, base + self.profile.seeds):
+                overrides = {"classifier.seed": seed, **({"classifier.train_fraction": fraction} if fraction < 1 else {})}
+                study = self if overrides == {"classifier.seed": base} else self.variant(overrides)
+                for key in self.model_keys():
+                    record = study.result(key)
+                    entries.append({"model": key, "fraction": fraction, "seed": seed,
+                                    "train_documents": record["settings"].get("train_documents"),
+                                    "val_accuracy": record["validation"]["accuracy"],
+                                    "test_accuracy": record["test"]["accuracy"]})
+        return entries
 
     def test_texts(self) -> list[str]:
         """Return the raw text of every test document, in the order of corpus.test."""
@@ -376,8 +430,17 @@ class Study:
         return self.elmo(row.method, row.concat_static) if row.arm == "elmo" else self.static(key)
 
     def results(self) -> dict[str, dict]:
-        """Return every model's metrics record, computing what is missing."""
-        return {key: self.result(key) for key in self.model_keys()}
+        """Return every model's metrics record, computing what is missing; with several classifier seeds, each
+        row's median-seed record (the seed whose validation accuracy is the median)."""
+        if self.profile.seeds == 1:
+            return {key: self.result(key) for key in self.model_keys()}
+        return {key: median_seed(records) for key, records in self.seed_results().items()}
+
+
+def median_seed(records: list[dict]) -> dict:
+    """Return the record whose validation accuracy is the median of `records` (the lower middle when even)."""
+    ranked = sorted(records, key=lambda r: (r["validation"]["accuracy"], r["settings"].get("classifier", {}).get("seed", 0)))
+    return ranked[(len(ranked) - 1) // 2]
 
 
 def _readable_array(path: Path, shape: tuple) -> bool:

@@ -39,5 +39,6 @@ def train_tfidf(corpus: Corpus, cfg: TfidfConfig) -> dict:
     print(f"tfidf: validation accuracy by C {scores}; chose C={best.C}")
     splits = {name: (split.labels, best.predict(features[name])) for name, split in corpus.splits().items()}
     settings = {"arm": "static", "tfidf": asdict(cfg), "chosen_c": best.C, "validation_by_c": scores,
+                "train_documents": len(corpus.train),
                 "n_features": len(vectorizer.vocabulary_)}
     return model_result("tfidf", splits, settings)
