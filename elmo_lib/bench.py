@@ -156,3 +156,23 @@ def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None
     if json_path:
         write_json(json_path, figures)
     return figures
+
+
+def run_predict_benchmark(study, model: str, documents: int = 1000, json_path: str | None = None) -> dict:
+    """Return (and print) the seconds `elmo-lib predict` takes on `documents` test texts with trained row `model`,
+    counted from a warm start (loaded, one small batch already run): tokenizing, the biLM on the new text for
+    ELMo rows, and the classifier."""
+    from elmo_lib.predict import predictor_for
+    texts = study.test_texts()[:documents]
+    predictor = predictor_for(study, model)
+    predictor.predict(texts[:16])  # warm-up: first-call kernel set-up is not counted
+    started = time.perf_counter()
+    classes, _ = predictor.predict(texts)
+    seconds = time.perf_counter() - started
+    figures = {"device": str(predictor.device), "model": model, "documents": len(texts), "seconds": seconds,
+               "documents_per_second": len(texts) / seconds, "threads": torch.get_num_threads()}
+    print(f"predict {model}: {len(texts)} documents in {seconds:.2f} s ({len(texts) / seconds:,.0f} documents/s, "
+          f"{figures['device']}, {figures['threads']} threads)")
+    if json_path:
+        write_json(json_path, figures)
+    return figures

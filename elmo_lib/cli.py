@@ -144,6 +144,14 @@ def bench_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_predict(args: argparse.Namespace) -> int:
+    """Time `predict` on test texts with a trained row, from a warm start; return the exit code."""
+    from elmo_lib.bench import run_predict_benchmark
+
+    run_predict_benchmark(_study(args), args.model, args.documents, json_path=args.json)
+    return 0
+
+
 def write_results(metrics_path, timings: dict, path) -> None:
     """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
     from elmo_lib.io import read_json, write_json
@@ -322,6 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
     bc.add_argument("--mode", default="trainable", choices=list(MIX_MODES))
     bc.add_argument("--json", help="also write the figures to this JSON file")
     bc.set_defaults(func=bench_classify)
+    bpr = bench_commands.add_parser("predict", help="seconds to classify test texts with a trained row (warm start)")
+    _add_profile_arguments(bpr)
+    bpr.add_argument("--model", default="elmo_trainable", help="a trained model key (default elmo_trainable)")
+    bpr.add_argument("--documents", type=int, default=1000, help="how many test texts (default 1000)")
+    bpr.add_argument("--json", help="also write the figures to this JSON file")
+    bpr.set_defaults(func=bench_predict)
     return parser
 
 
@@ -334,7 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with ExitStack() as locks:
             main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 holds the lock for all
-            if getattr(args, "artifacts", "unset") != "unset" and args.command not in ("data", "predict") and main_rank:
+            read_only = args.command in ("data", "predict") or getattr(args, "bench_command", None) == "predict"
+            if getattr(args, "artifacts", "unset") != "unset" and not read_only and main_rank:
                 locks.enter_context(exclusive(_artifacts(args), "the artifacts folder"))
             return args.func(args)
     except LockError as err:

@@ -56,11 +56,15 @@ class Predictor:
 def load_classifier(model: str, profile: str = "auto", overrides: dict | None = None,
                     artifacts: str | Path | None = None) -> Predictor:
     """Return a Predictor for the trained row `model` (e.g. "elmo_trainable") of `profile`, computing nothing."""
+    from elmo_lib.notebook import open_study
+    return predictor_for(open_study(profile, overrides, artifacts, announce=False), model)
+
+
+def predictor_for(study, model: str) -> Predictor:
+    """Return a Predictor for the trained row `model` of `study` (a Study), computing nothing."""
     from elmo_lib.classify import load_trained
     from elmo_lib.device import choose_device
-    from elmo_lib.notebook import open_study
     from elmo_lib.vocab import Vocabulary
-    study = open_study(profile, overrides, artifacts, announce=False)
     record, weights, make_encoder = study.trained_row(model)
     with contextlib.redirect_stdout(sys.stderr):  # loading messages never mix with predictions on stdout
         vocab = Vocabulary.load(study.stage_dir("data") / "vocab.json")
