@@ -24,7 +24,7 @@ from elmo_lib.registry import BASELINES, model_keys, rows, trainer
 from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidecar
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
-ARTIFACT_VERSION = 5
+ARTIFACT_VERSION = 6
 CLASSIFIER_FILE = "classifier.pt"  # the trained classifier's own weights, beside its metrics.json
 
 
@@ -73,7 +73,7 @@ class Study:
         """Return the encoded corpus (rebuilt in seconds, so not cached on disk; its vocabulary is saved)."""
         corpus = build_corpus(self.profile.data, self.profile.vocab)
         path = self.stage_dir("data") / "vocab.json"
-        if sidecar_problem(path):
+        if not self._trusted(path, "vocabulary"):
             corpus.vocab.save(path)
             write_sidecar(path, json.loads(json.dumps(self.data_key, default=dataclasses.asdict)),
                           {"files": self.data_key["files"]})
@@ -317,9 +317,11 @@ class Study:
             raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no record at {path}); "
                                   f"{how} first")
         weights = path.parent / CLASSIFIER_FILE
-        if sidecar_problem(weights):
-            raise NotTrainedError(f"{path.parent} holds {key}'s metrics but no saved classifier (trained before "
-                                  f"classifiers were saved, or removed); delete that folder and {how}")
+        problem = sidecar_problem(weights)
+        if problem:
+            why = "trained before classifiers were saved, or removed" if problem == "missing" else problem
+            raise NotTrainedError(f"{path.parent} holds {key}'s metrics but no usable {CLASSIFIER_FILE} ({why}); "
+                                  f"delete that folder and {how}")
         return read_json(path), weights, make_encoder
 
     def probes(self) -> dict:
@@ -403,7 +405,7 @@ class Study:
                 for key in self.model_keys():
                     record = study.result(key)
                     entries.append({"model": key, "fraction": fraction, "seed": seed,
-                                    "train_documents": record["settings"].get("train_documents"),
+                                    "train_documents": record["train"]["n"],
                                     "val_accuracy": record["validation"]["accuracy"],
                                     "test_accuracy": record["test"]["accuracy"]})
         return entries

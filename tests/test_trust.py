@@ -168,3 +168,36 @@ def test_two_concurrent_runs_one_waits_out_with_the_holders_pid(shared_dir, tmp_
     assert first.wait(timeout=300) == 0
     assert subprocess.run([sys.executable, "-m", "elmo_lib", "verify", "--artifacts", str(tmp_path)],
                           env=env, capture_output=True, text=True).returncode == 0
+
+
+@pytest.mark.parametrize("pattern, what", [("data/*/vocab.json", "corrupt vocabulary"),
+                                           ("probes/*/probes.json", "corrupt artifact"),
+                                           ("epoch_curve/*/epoch_curve.json", "corrupt artifact"),
+                                           ("bilm/*/bilm.pt", "not a readable checkpoint")])
+def test_every_other_artifact_kind_truncated_is_rebuilt_with_a_line_naming_it(shared_dir, tmp_path, capsys,
+                                                                              pattern, what):
+    study = _small_study(shared_dir, tmp_path)
+    first = {"results": study.results(), "probes": study.probes(), "curve": study.epoch_curve()}
+    target = next(tmp_path.glob(pattern))
+    target.write_bytes(target.read_bytes()[:40])
+    if target.name == "bilm.pt":  # a rewritten checkpoint must not be paired with the old rows: drop them too
+        for metrics in tmp_path.glob("elmo_*/*/metrics.json"):
+            metrics.unlink()
+    capsys.readouterr()
+    again = _small_study(shared_dir, tmp_path)
+    second = {"results": again.results(), "probes": again.probes(), "curve": again.epoch_curve()}
+    out = capsys.readouterr().out
+    assert str(target) in out and what in out
+    for found in (first, second):  # the same numbers (a retrained row differs only in its timings)
+        found["results"] = {key: record["test"] for key, record in found["results"].items()}
+    assert json.loads(json.dumps(second)) == json.loads(json.dumps(first))
+
+
+def test_a_corrupt_saved_classifier_is_refused_with_the_fix(shared_dir, tmp_path):
+    from elmo_lib.study import NotTrainedError
+    study = _small_study(shared_dir, tmp_path)
+    study.results()
+    weights = next(tmp_path.glob("svd/*/classifier.pt"))
+    weights.write_bytes(weights.read_bytes()[:100])
+    with pytest.raises(NotTrainedError, match=r"no usable classifier.pt \(.*bytes.*\); delete that folder"):
+        _small_study(shared_dir, tmp_path).trained_row("svd")
