@@ -27,6 +27,8 @@ from elmo_lib.embeddings.bilm import BiLM, shape_signature, unk_dropout
 from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
 
+LOG_EVERY = 50  # steps between loss syncs (the log keeps every step's loss; only the sync is batched)
+
 
 @dataclass
 class DistContext:
@@ -64,13 +66,11 @@ class DistContext:
         dist.all_gather_object(values, value)
         return values
 
-    def all_sum(self, value: float) -> float:
-        """Return `value` summed over all ranks."""
-        if self.world_size == 1:
-            return value
-        tensor = torch.tensor([value], dtype=torch.float64)
-        dist.all_reduce(tensor)
-        return float(tensor.item())
+    def all_sum(self, values: torch.Tensor) -> torch.Tensor:
+        """Return `values` summed element-wise over all ranks (in place; on the device the backend serves)."""
+        if self.world_size > 1:
+            dist.all_reduce(values)
+        return values
 
 
 @dataclass
@@ -99,14 +99,14 @@ def perplexity(model: BiLM, sequences: list[np.ndarray], device: torch.device, p
     was_training = model.training
     model.eval()
     lengths = np.fromiter((len(s) for s in sequences), dtype=np.int64, count=len(sequences))
-    total, count = 0.0, 0
+    total, count = torch.zeros((), dtype=torch.float64, device=device), 0
     for indices in bucketed_batches(lengths, batch_size):
         ids, lens = pad_ids([sequences[i] for i in indices])
         with autocast(device, precision):
-            nll, n = model(ids.to(device), lens.to(device))
-        total, count = total + float(nll), count + n
+            nll, n = model(ids.to(device), lens)  # lengths on the host: the count needs no device sync
+        total, count = total + nll.double(), count + n
     model.train(was_training)
-    return math.exp(total / max(count, 1))
+    return math.exp(float(total) / max(count, 1))
 
 
 def _signature(vocab_fingerprint: str, vocab_size: int, bilm: BiLMConfig) -> dict:
@@ -187,7 +187,20 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
         if ctx.is_main:
             print(f"resumed from {checkpoint_path}: epoch {epoch}, batch {position}, step {global_step}")
 
+    pending: list[tuple[int, int, torch.Tensor, int]] = []  # (step, epoch, this rank's NLL, global count), unlogged
+
+    def flush() -> float:
+        """Log the pending steps' losses with one device sync (and one all-reduce under torchrun); return the last."""
+        if not pending:
+            return result.steps[-1]["loss"] if result.steps else float("nan")
+        totals = ctx.all_sum(torch.stack([nll.float() for _, _, nll, _ in pending]).double()).tolist()
+        result.steps.extend({"step": step, "epoch": ep, "loss": total / count}
+                            for (step, ep, _, count), total in zip(pending, totals))
+        pending.clear()
+        return result.steps[-1]["loss"]
+
     def checkpoint(next_epoch: int, next_position: int) -> None:
+        flush()
         local = {"torch": torch.get_rng_state(),
                  "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
         every_rank = ctx.gather(local)  # each rank's dropout stream, so resume under torchrun is exact
@@ -209,10 +222,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
         for position in bar:
             shard = batches[position][ctx.rank::ctx.world_size]
             ids, lens = pad_ids([train_seqs[i] for i in shard])
+            # every rank knows the whole global batch, so its prediction count needs no communication
+            global_count = 2 * int((lengths[batches[position]] - 1).sum())
             with autocast(device, precision):
-                ids = ids.to(device)
-                nll, count = trainer(ids, lens.to(device), unk_dropout(ids, rare, bilm_cfg.unk_dropout))
-            global_count = ctx.all_sum(count)
+                ids = ids.to(device, non_blocking=True)
+                nll, _ = trainer(ids, lens, unk_dropout(ids, rare, bilm_cfg.unk_dropout))  # lengths stay on the host
             # DDP averages gradients over ranks, so scale by world size to get the global-batch mean.
             loss = nll * (ctx.world_size / global_count)
             optimiser.zero_grad(set_to_none=True)
@@ -221,11 +235,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             optimiser.step()
             scheduler.step()
             global_step += 1
-            step_loss = ctx.all_sum(nll.item()) / global_count
-            tokens_done += int(global_count) // 2
-            rate = tokens_done / (time.perf_counter() - started)
-            result.steps.append({"step": global_step, "epoch": epoch, "loss": step_loss})
-            bar.set_postfix(loss=f"{step_loss:.3f}", tok_s=f"{rate:,.0f}", refresh=False)
+            tokens_done += global_count // 2
+            pending.append((global_step, epoch, nll.detach(), global_count))
+            if len(pending) >= LOG_EVERY:
+                bar.set_postfix(loss=f"{flush():.3f}", tok_s=f"{tokens_done / (time.perf_counter() - started):,.0f}",
+                                refresh=False)
             if max_steps is not None and global_step >= max_steps:
                 checkpoint(epoch, position + 1)
                 result.finished = False
@@ -233,6 +247,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                 return result
             if global_step % cfg.checkpoint_every == 0:
                 checkpoint(epoch, position + 1)
+        flush()
         seconds = time.perf_counter() - started
         val_ppl = perplexity(model, val_seqs, device, precision)
         epoch_losses = [s["loss"] for s in result.steps if s["epoch"] == epoch]

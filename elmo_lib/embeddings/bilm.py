@@ -131,10 +131,11 @@ class BiLM(nn.Module):
         real = torch.arange(time, device=ids.device).unsqueeze(0) < lengths.to(ids.device).unsqueeze(1)
         # forward: state t predicts token t+1 (t = 0..n-2); backward: state t predicts token t-1 (t = 1..n-1)
         pairs = real[:, 1:]  # position t+1 is real <=> (t, t+1) is a real pair
-        fwd_nll = self._nll_sum(forward[-1][:, :-1][pairs], ids[:, 1:][pairs])
-        bwd_nll = self._nll_sum(backward[-1][:, 1:][pairs], ids[:, :-1][pairs])
-        count = int(pairs.sum()) * 2
-        return fwd_nll + bwd_nll, count
+        # one softmax call over both directions' (state, target) pairs
+        states = torch.cat([forward[-1][:, :-1][pairs], backward[-1][:, 1:][pairs]])
+        nll = self._nll_sum(states, torch.cat([ids[:, 1:][pairs], ids[:, :-1][pairs]]))
+        count = 2 * int((lengths - 1).sum())  # no device sync when `lengths` is on the host, as pretraining passes it
+        return nll, count
 
 
 def unk_dropout(ids: torch.Tensor, rare: torch.Tensor, p: float) -> torch.Tensor:
