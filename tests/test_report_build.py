@@ -61,12 +61,14 @@ def test_index_html_in_headless_chromium(smoke_report, tmp_path):
              f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000"]
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
     probe = json.loads(dom.split('<pre id="elmo-probe">')[1].split("</pre>")[0].replace("&quot;", '"').replace("&amp;", "&"))
-    assert len(probe["images"]) >= 6, probe["images"]  # 5 models' train/test heatmaps, the pretraining curves
+    # the models' train/test heatmaps, the pretraining curves, perplexity vs probe, learning curve, words in context
+    assert len(probe["images"]) >= 9, probe["images"]
     assert all(image["ok"] for image in probe["images"]), [i for i in probe["images"] if not i["ok"]]
     for key in model_keys(get_profile("smoke")):
         assert any(h.startswith(label(key)) and key in h for h in probe["headings"]), f"no section for {key}"
-    for heading in ("Findings", "Comparison", "Are the differences real?", "Layer weights", "What each layer knows",
-                    "Ablations", "Run manifest"):
+    for heading in ("Findings", "Comparison", "Are the differences real?", "Seed variance", "Learning curve",
+                    "Layer weights", "What each layer knows", "Ablations", "Perplexity against what the layers know",
+                    "Error analysis", "Words in context", "Using a trained model on new text", "Run manifest"):
         assert any(h.startswith(heading) for h in probe["headings"]), heading
     SHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={SHOTS / 'index.png'}",

@@ -201,3 +201,21 @@ def test_a_corrupt_saved_classifier_is_refused_with_the_fix(shared_dir, tmp_path
     weights.write_bytes(weights.read_bytes()[:100])
     with pytest.raises(NotTrainedError, match=r"no usable classifier.pt \(.*bytes.*\); delete that folder"):
         _small_study(shared_dir, tmp_path).trained_row("svd")
+
+
+def test_a_rewritten_checkpoint_gets_new_layers_and_rows_not_the_stale_ones(shared_dir, tmp_path, capsys):
+    """Every weight of a finished bilm.pt + 0.05 (the issue's case): the cached layers and the ELMo rows are keyed
+    by the checkpoint's SHA-256, so the next run builds new ones instead of reusing the stale ones."""
+    from elmo_lib.checkpoint import load_checkpoint, save_checkpoint
+    from elmo_lib.io import file_digest
+    first = _small_study(shared_dir, tmp_path).results()["elmo_frozen"]
+    checkpoint = next(tmp_path.glob("bilm/*/bilm.pt"))
+    state = load_checkpoint(checkpoint)
+    state["model"] = {k: v + 0.05 if v.is_floating_point() else v for k, v in state["model"].items()}
+    save_checkpoint(checkpoint, state)
+    capsys.readouterr()
+    second = _small_study(shared_dir, tmp_path).results()["elmo_frozen"]
+    assert "changed since its sidecar was written" in capsys.readouterr().out
+    assert first["settings"]["bilm_sha256"] != second["settings"]["bilm_sha256"] == file_digest(checkpoint)
+    assert len(list(checkpoint.parent.glob("features-*"))) == 2
+    assert len(list(tmp_path.glob("elmo_frozen/*/metrics.json"))) == 2
