@@ -219,11 +219,14 @@ class Study:
         if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
             write_json(log_path, log)
         digest = file_digest(path)
-        problem = sidecar_problem(path, full=False)
-        if problem is None and read_json(sidecar_path(path))["sha256"] != digest:
-            problem = "changed since its sidecar was written"
-            print(f"{path}: {problem}; its cached layers and ELMo rows are keyed by the new contents")
-        if problem:
+        try:
+            recorded = read_json(sidecar_path(path))["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            recorded = None
+        if recorded != digest:
+            if recorded is not None:
+                print(f"{path}: changed since its sidecar was written; its cached layers and ELMo rows are keyed "
+                      f"by the new contents")
             write_sidecar(path, {"bilm": dataclasses.asdict(self.profile.bilm),
                                  "pretrain": dataclasses.asdict(self.profile.pretrain)},
                           {"data": self.data_key["files"]}, digest=digest)
