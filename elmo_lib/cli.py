@@ -16,7 +16,7 @@ from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
 from elmo_lib.embeddings.mixing import MIX_MODES
 from elmo_lib.io import atomic_path
 from elmo_lib.predict import PredictError
-from elmo_lib.registry import BASELINES, STATIC_METHODS
+from elmo_lib.registry import BASELINES, STATIC_METHODS, elmo_key
 
 
 def data_check(args: argparse.Namespace) -> int:
@@ -124,7 +124,7 @@ def elmo(args: argparse.Namespace) -> int:
     """Pretrain or reuse the biLM and train the classifier in each mixing mode; return the exit code."""
     study = _study(args)
     for mode in args.mode or study.profile.elmo.modes:
-        print(f"elmo_{mode}: test accuracy {study.elmo(mode)['test']['accuracy']:.4f}")
+        print(f"{elmo_key(mode)}: test accuracy {study.elmo(mode)['test']['accuracy']:.4f}")
     return 0
 
 

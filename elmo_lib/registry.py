@@ -44,12 +44,17 @@ class Row:
     concat_static: str | None = None
 
 
+def elmo_key(mode: str, concat_static: str | None = None) -> str:
+    """Return the model key of the ELMo row mixed by `mode` (joined with `concat_static`'s vectors, if given)."""
+    return f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
+
+
 def rows(profile: Profile) -> dict[str, Row]:
     """Return {key: Row} for every model the profile's study runs, static rows first."""
     found = [Row(method, "static", method) for method in profile.static_methods]
-    found += [Row(f"elmo_{mode}", "elmo", mode) for mode in profile.elmo.modes]
+    found += [Row(elmo_key(mode), "elmo", mode) for mode in profile.elmo.modes]
     if profile.elmo.concat_static:
-        found += [Row(f"elmo_{mode}_{profile.elmo.concat_static}", "elmo", mode, profile.elmo.concat_static)
+        found += [Row(elmo_key(mode, profile.elmo.concat_static), "elmo", mode, profile.elmo.concat_static)
                   for mode in profile.elmo.concat_modes]
     return {row.key: row for row in found}
 

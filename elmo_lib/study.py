@@ -20,7 +20,7 @@ from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.io import file_digest, read_json, write_json
-from elmo_lib.registry import BASELINES, model_keys, rows, trainer
+from elmo_lib.registry import BASELINES, elmo_key, model_keys, rows, trainer
 from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidecar
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
@@ -265,7 +265,7 @@ class Study:
         """Return the metrics record of the classifier over the biLM layers mixed by `mode` (joined with the
         static vectors of `concat_static`, if given), from cache when present."""
         from elmo_lib.embeddings.mixing import mix_weights
-        key = f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
+        key = elmo_key(mode, concat_static)
         path = self._elmo_record_path(mode, concat_static, self.bilm.digest)
 
         def compute() -> dict:
@@ -283,8 +283,7 @@ class Study:
     def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str) -> Path:
         elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None)
         static = getattr(self.profile, concat_static) if concat_static else None
-        key = f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
-        return self.stage_dir(key, bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+        return self.stage_dir(elmo_key(mode, concat_static), bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
 
     def _elmo_encoder(self, mode: str, concat_static: str | None):
         from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
