@@ -111,7 +111,7 @@ def pretrain(args: argparse.Namespace) -> int:
         raise CheckpointError(f"{path} holds {done} biLM (next epoch {state['epoch']}, step {state['global_step']}); "
                               f"pass --resume to continue it, or --force to overwrite it and train from scratch.")
     result = pretrain_bilm(study.corpus, profile.bilm, profile.pretrain, path, resume=args.resume,
-                           max_steps=args.max_steps)
+                           max_steps=args.max_steps, embedding_start=study.bilm_embedding_start())
     if int(os.environ.get("RANK", "0")) == 0:
         if args.log_json:
             write_json(args.log_json, {"epochs": result.epochs, "steps": result.steps, "finished": result.finished})

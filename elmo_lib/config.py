@@ -100,6 +100,9 @@ class BiLMConfig:
     embed_init_std: float = 1.0           # word embeddings start as N(0, std^2) (PyTorch's default; 0.05 measured
                                           # worse: validation perplexity 371 vs 304 after the cpu profile's 2 epochs)
     unk_dropout: float = 0.5              # share of training singletons fed to the biLM as <unk>, so <unk> is trained
+    # "skipgram" or "svd": the word embeddings start from this corpus's vectors of that static method (their top
+    # embed_dim principal components), not from noise; part of the cache key only when set
+    embed_init: str | None = field(default=None, metadata={"key_if_set": True})
     softmax: str = "adaptive"                       # "full" (the reference) or "adaptive"
     cutoffs: tuple[int, ...] = (2000, 8000)         # adaptive softmax cluster bounds over frequency-ordered ids
     div_value: float = 4.0
@@ -190,7 +193,7 @@ CHOICES = {"data.text_field": ("description", "title+description"), "svd.weighti
            "bilm.softmax": ("full", "adaptive"), "classifier.device": ("auto", "cpu", "cuda"),
            "pretrain.device": ("auto", "cpu", "cuda"), "pretrain.precision": ("auto", "fp32", "bf16"),
            "elmo.feature_dtype": ("float16", "float32"),
-           "elmo.layer_norm": ("none", "masked", "token")}
+           "elmo.layer_norm": ("none", "masked", "token"), "bilm.embed_init": (None, "skipgram", "svd")}
 BOUNDS = {"data.val_fraction": (0.01, 0.5), "data.max_train_rows": (1, None), "data.max_test_rows": (1, None),
           "data.max_tokens": (1, None), "vocab.min_freq": (1, None), "vocab.max_size": (1, None),
           "classifier.lr_decay": (0.0, 1.0), "bilm.dropout": (0.0, 0.99), "classifier.dropout": (0.0, 0.99),

@@ -137,12 +137,13 @@ def refuse_changed_training(path: Path, state: dict, bilm_cfg: BiLMConfig, cfg: 
 
 def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, checkpoint_path: str | Path,
                   resume: bool = False, max_steps: int | None = None,
-                  device: torch.device | None = None) -> PretrainResult:
+                  device: torch.device | None = None, embedding_start: np.ndarray | None = None) -> PretrainResult:
     """Train a biLM on the training split; report validation perplexity every epoch.
 
     Writes `checkpoint_path` every `cfg.checkpoint_every` steps and at each epoch end. With
     `resume`, continues from that checkpoint exactly. `max_steps` stops (after checkpointing) once
-    that many global steps are done, which is how an interruption is simulated.
+    that many global steps are done, which is how an interruption is simulated. `embedding_start`
+    (vocab, embed_dim), if given, replaces the random start of the word embeddings.
     """
     device = device or choose_device(cfg.device)
     ctx = DistContext.from_env(device)
@@ -155,7 +156,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     # training singletons: fed as <unk> with probability unk_dropout, so <unk> learns what unseen words look like
     rare = torch.tensor([count == 1 for count in corpus.vocab.counts], device=device)
     seed_everything(cfg.seed)
-    model = BiLM(len(corpus.vocab), bilm_cfg).to(device)
+    model = BiLM(len(corpus.vocab), bilm_cfg)
+    if embedding_start is not None:
+        with torch.no_grad():
+            model.embedding.weight.copy_(torch.as_tensor(embedding_start))
+    model.to(device)
     trainer = model
     if ctx.world_size > 1:
         trainer = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
@@ -303,7 +308,8 @@ def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
     return state if state["epoch"] > cfg.epochs else None
 
 
-def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path) -> tuple[BiLM, dict]:
+def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path,
+                    embedding_start: np.ndarray | None = None) -> tuple[BiLM, dict]:
     """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished."""
     path = Path(path)
     try:
@@ -316,5 +322,5 @@ def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, p
         print(f"biLM: reusing {path}")
         model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)
         return model, {"epochs": state["epochs_log"], "steps": state["steps_log"], "checkpoint": str(path)}
-    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True)
+    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True, embedding_start=embedding_start)
     return result.model, {"epochs": result.epochs, "steps": result.steps, "checkpoint": str(path)}

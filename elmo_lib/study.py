@@ -202,19 +202,33 @@ class Study:
 
     def _vectors_digest(self, method: str) -> str:
         path = self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
+        if not path.is_file():
+            self.static_embeddings(method)
         return read_json(sidecar_path(path))["sha256"]
 
     # ---- the biLM and the ELMo rows ----------------------------------------------------------
     def bilm_checkpoint(self) -> Path:
-        """Return the path of the biLM checkpoint for these settings."""
-        return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain) / "bilm.pt"
+        """Return the path of the biLM checkpoint for these settings (and the static vectors it starts from)."""
+        method = self.profile.bilm.embed_init
+        start = (getattr(self.profile, method), self._vectors_digest(method)) if method else ()
+        return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain, *start) / "bilm.pt"
+
+    def bilm_embedding_start(self):
+        """Return the (vocab, embed_dim) start of the biLM's word embeddings from `bilm.embed_init`'s static
+        vectors (computing those when needed), or None for a random start."""
+        from elmo_lib.embeddings.bilm import embedding_start
+        cfg = self.profile.bilm
+        if cfg.embed_init is None:
+            return None
+        return embedding_start(self.static_embeddings(cfg.embed_init).vectors, cfg.embed_dim, cfg.embed_init_std)
 
     @cached_property
     def bilm(self) -> PretrainedBiLM:
         """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
         from elmo_lib.pretrain import pretrained_bilm
+        start = self.bilm_embedding_start() if self.profile.bilm.embed_init else None
         started, path = time.perf_counter(), self.bilm_checkpoint()
-        model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path)
+        model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path, start)
         log_path = path.parent / "log.json"
         if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
             write_json(log_path, log)

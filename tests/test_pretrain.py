@@ -89,3 +89,31 @@ def test_stop_patience_ends_training_once_validation_perplexity_stalls():
     assert not _stalled([{"val_perplexity": p} for p in (9, 8, 7)], 2)
     assert _stalled([{"val_perplexity": p} for p in (9, 7, 7.5, 8)], 2)
     assert not _stalled([{"val_perplexity": p} for p in (9, 7, 7.5, 6)], 2)
+
+
+def test_embedding_start_is_the_static_vectors_principal_components_and_pretraining_starts_there(tmp_path):
+    """bilm.embed_init: the word embeddings begin as the scaled top principal components of static vectors."""
+    import dataclasses
+
+    import numpy as np
+
+    from elmo_lib.embeddings.bilm import embedding_start
+    from elmo_lib.vocab import PAD_ID
+    corpus = tiny_corpus()
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(len(corpus.vocab), 12)) @ np.diag(np.linspace(3, 0.1, 12))
+    start = embedding_start(vectors, TINY_BILM.embed_dim, 0.5)
+    assert start.shape == (len(corpus.vocab), TINY_BILM.embed_dim) and not start[PAD_ID].any()
+    assert abs(start.std() - 0.5) < 0.05
+    # the first component carries the widest spread of the static vectors: it is their leading direction
+    centred = vectors - vectors.mean(axis=0)
+    leading = np.linalg.svd(centred, full_matrices=False)[2][0]
+    real = np.arange(len(vectors)) != PAD_ID
+    assert abs(np.corrcoef(start[real, 0], centred[real] @ leading)[0, 1]) > 0.999
+    with pytest.raises(ValueError, match="bilm.embed_dim=20 is wider than the 12-d"):
+        embedding_start(vectors, 20, 1.0)
+    cfg = tiny_pretrain(epochs=1, max_steps_per_epoch=1)
+    trained = pretrain_bilm(corpus, dataclasses.replace(TINY_BILM, embed_init="skipgram"), cfg, tmp_path / "s.pt",
+                            device=CPU, embedding_start=start)
+    moved = trained.model.embedding.weight.detach().numpy() - start
+    assert 0 < np.abs(moved).max() < 0.1   # one step from the start, not from noise

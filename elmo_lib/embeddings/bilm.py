@@ -16,6 +16,7 @@ Downstream representations, one per layer j = 0..L, each (batch, time, 2·hidden
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -144,6 +145,21 @@ def unk_dropout(ids: torch.Tensor, rare: torch.Tensor, p: float) -> torch.Tensor
         return ids
     drop = rare[ids] & (torch.rand(ids.shape, device=ids.device) < p)
     return ids.masked_fill(drop, UNK_ID)
+
+
+def embedding_start(vectors: np.ndarray, dim: int, std: float) -> np.ndarray:
+    """Return (vocab, dim) starting word embeddings: the top `dim` principal components of static `vectors`
+    (vocab, d), scaled so their elements have standard deviation `std`, with the padding row zero."""
+    vectors = np.asarray(vectors, dtype=np.float64)
+    if dim > min(vectors.shape):
+        raise ValueError(f"bilm.embed_dim={dim} is wider than the {vectors.shape[1]}-d static vectors it would start "
+                         f"from; lower bilm.embed_dim or raise that method's dim")
+    centred = vectors - vectors.mean(axis=0)
+    _, _, components = np.linalg.svd(centred, full_matrices=False)
+    start = centred @ components[:dim].T
+    start *= std / max(start.std(), 1e-12)
+    start[PAD_ID] = 0.0
+    return start.astype(np.float32)
 
 
 def shape_signature(vocab_size: int, cfg: BiLMConfig) -> dict:
