@@ -100,6 +100,7 @@ def pretrain(args: argparse.Namespace) -> int:
     """Pretrain the biLM (also under torchrun), optionally resuming; return the exit code."""
     from elmo_lib.checkpoint import load_checkpoint
     from elmo_lib.io import write_json
+    from elmo_lib.lock import taking_turns
     from elmo_lib.pretrain import finished_state, pretrain_bilm
 
     study = _study(args)
@@ -110,8 +111,10 @@ def pretrain(args: argparse.Namespace) -> int:
         done = "a finished" if finished_state(path, profile.pretrain) is not None else "an unfinished"
         raise CheckpointError(f"{path} holds {done} biLM (next epoch {state['epoch']}, step {state['global_step']}); "
                               f"pass --resume to continue it, or --force to overwrite it and train from scratch.")
+    with taking_turns(study.root / ".embedding-start.lock"):  # under torchrun, one rank builds the static vectors
+        start = study.bilm_embedding_start()
     result = pretrain_bilm(study.corpus, profile.bilm, profile.pretrain, path, resume=args.resume,
-                           max_steps=args.max_steps, embedding_start=study.bilm_embedding_start())
+                           max_steps=args.max_steps, embedding_start=start)
     if int(os.environ.get("RANK", "0")) == 0:
         if args.log_json:
             write_json(args.log_json, {"epochs": result.epochs, "steps": result.steps, "finished": result.finished})

@@ -45,3 +45,17 @@ def exclusive(folder: Path, what: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def taking_turns(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` for the block, waiting while another process holds it
+    (the processes of one torchrun job building the same cached input one after another)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

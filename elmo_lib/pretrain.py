@@ -156,6 +156,9 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     # training singletons: fed as <unk> with probability unk_dropout, so <unk> learns what unseen words look like
     rare = torch.tensor([count == 1 for count in corpus.vocab.counts], device=device)
     seed_everything(cfg.seed)
+    if bilm_cfg.embed_init and embedding_start is None and not (resume and checkpoint_path.is_file()):
+        raise ValueError(f"bilm.embed_init={bilm_cfg.embed_init!r}: pass the starting embeddings "
+                         f"(Study.bilm_embedding_start()), or set bilm.embed_init=None for a random start")
     model = BiLM(len(corpus.vocab), bilm_cfg)
     if embedding_start is not None:
         with torch.no_grad():

@@ -169,9 +169,50 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
     return timings
 
 
+THIS_PYTHON_KERNEL = "elmo-lib-this-python"
+
+
+def this_python_kernel(folder: Path) -> str:
+    """Return the name of a kernelspec, written under `folder` and put first on JUPYTER_PATH, that runs this very
+    Python: the notebooks then import the elmo_lib that `elmo-lib report` runs from, whatever a global "elmo-lib"
+    kernelspec (registered by another checkout's `make setup`) points to."""
+    import json
+    spec = Path(folder) / "kernels" / THIS_PYTHON_KERNEL
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": f"Python ({sys.executable})", "language": "python"}))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
+    return THIS_PYTHON_KERNEL
+
+
+def keep_kernelspec(source: Path, executed: Path) -> None:
+    """Give the executed notebook its source's kernelspec (papermill records the run's private one)."""
+    import nbformat
+    notebook = nbformat.read(executed, as_version=4)
+    wanted = nbformat.read(source, as_version=4).metadata.get("kernelspec")
+    if wanted and notebook.metadata.get("kernelspec") != wanted:
+        notebook.metadata["kernelspec"] = wanted
+        nbformat.write(notebook, executed)
+
+
 def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, overrides: dict, artifacts: Path,
                    kernel: str | None) -> dict:
     timings: dict[str, float] = {}
+    saved_path = os.environ.get("JUPYTER_PATH")
+    try:
+        if kernel is None:
+            kernel = this_python_kernel(staging / ".jupyter")
+        return _run_each(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel, timings)
+    finally:
+        if saved_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = saved_path
+
+
+def _run_each(plan, notebooks_dir: Path, staging: Path, profile_name: str, overrides: dict, artifacts: Path,
+              kernel: str, timings: dict) -> dict:
     base = {"profile": profile_name, "overrides": overrides, "artifacts": str(artifacts)}
     for run_name, stem, extra in plan:
         target = staging / "notebooks" / f"{run_name}.ipynb"
@@ -184,6 +225,7 @@ def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, 
         started = time.perf_counter()
         execute(notebooks_dir / f"{stem}.ipynb", target, parameters, kernel, notebooks_dir, run_name)
         timings[run_name] = round(time.perf_counter() - started, 1)
+        keep_kernelspec(notebooks_dir / f"{stem}.ipynb", target)
         render_html(target, staging / ("index.html" if is_report else f"{run_name}.html"), hide_code=is_report)
     write_json(staging / "timings.json", timings)
     return timings

@@ -365,12 +365,18 @@ class Study:
         from elmo_lib.embeddings.features import pooled_layers_of
         from elmo_lib.pretrain import epoch_snapshot
         from elmo_lib.probes import pooled_probes
-        bilm, corpus = self.bilm, self.corpus
-        path = self.stage_dir("epoch_curve", bilm.digest) / "epoch_curve.json"
+        from elmo_lib.batching import nested_subset
+        bilm, corpus, documents = self.bilm, self.corpus, self.profile.epoch_curve_documents
+        path = self.stage_dir("epoch_curve", bilm.digest, documents) / "epoch_curve.json"
 
         def compute() -> dict:
             started, device = time.perf_counter(), choose_device(self.profile.pretrain.device, announce=False)
-            labels = {name: split.labels for name, split in corpus.splits().items()}
+            splits = corpus.splits()
+            if documents and documents < len(corpus.train):
+                train = corpus.train
+                kept = nested_subset(train.labels, documents / len(train), self.profile.data.split_seed)
+                splits["train"] = type(train)(train.name, [train.ids[i] for i in kept], train.labels[kept])
+            labels = {name: split.labels for name, split in splits.items()}
             epochs = []
             for entry in bilm.log["epochs"]:
                 snapshot = epoch_snapshot(bilm.checkpoint, entry["epoch"])
@@ -379,11 +385,11 @@ class Study:
                     continue
                 model = BiLM(len(corpus.vocab), self.profile.bilm)
                 model.load_state_dict(load_checkpoint(snapshot)["model"])
-                pooled = {name: pooled_layers_of(model, split, device) for name, split in corpus.splits().items()}
+                pooled = {name: pooled_layers_of(model, split, device) for name, split in splits.items()}
                 epochs.append({"epoch": entry["epoch"], "val_perplexity": entry["val_perplexity"],
                                "probes": pooled_probes(pooled, labels)})
             self._timed("biLM epoch curve", started)
-            return {"bilm_sha256": bilm.digest, "epochs": epochs}
+            return {"bilm_sha256": bilm.digest, "train_documents": len(labels["train"]), "epochs": epochs}
         return self._cached_json(path, compute, {"epochs"}, {"bilm.pt": bilm.digest})["epochs"]
 
     def ablations(self) -> list[dict]:

@@ -7,7 +7,8 @@ from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus, EncodedSplit
 from elmo_lib.vocab import Vocabulary
 
-TINY_BILM = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.1, softmax="adaptive", cutoffs=(20, 40))
+TINY_BILM = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.1, softmax="adaptive", cutoffs=(20, 40),
+                       embed_init=None)
 
 
 def tiny_corpus(n_train: int = 96, seed: int = 0) -> Corpus:

@@ -22,7 +22,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_report_from_a_subfolder_with_relative_paths_and_one_elmo_mode(shared_dir, tmp_path):
     cwd = ROOT / "tests"  # a folder of the checkout that is not its root
     out = tmp_path / "report"
-    env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd)}
+    # a global "elmo-lib" kernelspec left by another checkout whose Python is gone: the report runs this Python anyway
+    stale = tmp_path / "jupyter-data" / "kernels" / "elmo-lib"
+    stale.mkdir(parents=True)
+    (stale / "kernel.json").write_text(json.dumps({"argv": ["/gone/.venv/bin/python", "-m", "ipykernel_launcher", "-f",
+                                                            "{connection_file}"], "display_name": "gone", "language": "python"}))
+    env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd),
+           "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data")}
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd),
@@ -34,6 +40,8 @@ def test_report_from_a_subfolder_with_relative_paths_and_one_elmo_mode(shared_di
     assert oct((out / "metrics.json").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
     models = json.loads((out / "metrics.json").read_text())["models"]
     assert [key for key in models if key.startswith("elmo_")] == ["elmo_trainable"]  # elmo.modes is honoured
+    executed = nbformat.read(out / "notebooks" / "01_data.ipynb", as_version=4)
+    assert executed.metadata.kernelspec.name == "elmo-lib"  # opens in Jupyter with the project's kernel
 
 
 def _umask() -> int:

@@ -85,8 +85,9 @@ def test_pdf_pages_are_not_blank(smoke_report, tmp_path):
     pages = sorted(tmp_path.glob("page*.png"))
     assert len(pages) >= 3
     for page in pages:
-        pixels = np.asarray(Image.open(page).convert("L"), dtype=np.float32)
-        assert (pixels < 200).mean() > 0.002, f"{page.name} is blank"
+        ink = (np.asarray(Image.open(page).convert("L"), dtype=np.float32) < 200).mean()
+        # the last page may hold only the tail of the run manifest (a closing brace), but never nothing
+        assert ink > (0.002 if page != pages[-1] else 0.0), f"{page.name} is blank"
 
 
 @pytest.mark.slow
