@@ -359,13 +359,13 @@ class Study:
     def epoch_curve(self) -> list[dict]:
         """Return, for every biLM epoch, its validation perplexity and the mean-pool probes of its layers
         (from the weights kept after that epoch), cached beside the checkpoint's other stages."""
+        from elmo_lib.batching import nested_subset
         from elmo_lib.checkpoint import load_checkpoint
         from elmo_lib.device import choose_device
         from elmo_lib.embeddings.bilm import BiLM
         from elmo_lib.embeddings.features import pooled_layers_of
         from elmo_lib.pretrain import epoch_snapshot
         from elmo_lib.probes import pooled_probes
-        from elmo_lib.batching import nested_subset
         bilm, corpus, documents = self.bilm, self.corpus, self.profile.epoch_curve_documents
         path = self.stage_dir("epoch_curve", bilm.digest, documents) / "epoch_curve.json"
 
