@@ -94,21 +94,23 @@ def _to(inputs: dict[str, torch.Tensor], device: torch.device) -> dict[str, torc
 
 
 @torch.no_grad()
-def predict_proba(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256) -> np.ndarray:
+def predict_proba(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256,
+                  precision: str = "auto") -> np.ndarray:
     """Return the (documents, classes) softmax probabilities of every document in `source`."""
     model.eval()
     probabilities = np.empty((len(source.labels), N_CLASSES), dtype=np.float32)
     for indices in bucketed_batches(source.lengths, batch_size):
         inputs, lengths = source.batch(indices)
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(_to(inputs, device), lengths)
         probabilities[indices] = torch.softmax(logits.float(), dim=1).cpu().numpy()
     return probabilities
 
 
-def predict(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256) -> np.ndarray:
+def predict(model: nn.Module, source: BatchSource, device: torch.device, batch_size: int = 256,
+            precision: str = "auto") -> np.ndarray:
     """Return the predicted class (0..3) of every document in `source`."""
-    return predict_proba(model, source, device, batch_size).argmax(axis=1)
+    return predict_proba(model, source, device, batch_size, precision).argmax(axis=1)
 
 
 def trained_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -141,6 +143,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     """
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
+    precision = cfg.precision or "auto"
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser, warmup = adamw_with_warmup(params, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
@@ -156,7 +159,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
         for indices in bar:
             inputs, lengths = train.batch(indices)
             target = labels[indices].to(device, non_blocking=True)
-            with autocast(device):
+            with autocast(device, precision):
                 logits = model(_to(inputs, device), lengths)
                 loss = F.cross_entropy(logits.float(), target)
             optimiser.zero_grad(set_to_none=True)
@@ -168,7 +171,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
             correct += (logits.argmax(1) == target).sum()
             seen += len(indices)
         train_loss, train_accuracy = float(total_loss) / seen, int(correct) / seen
-        val_accuracy = float((predict(model, validation, device) == validation.labels).mean())
+        val_accuracy = float((predict(model, validation, device, precision=precision) == validation.labels).mean())
         lr = optimiser.param_groups[0]["lr"]
         result.history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
                                "val_accuracy": val_accuracy, "lr": lr})
@@ -204,7 +207,8 @@ def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: d
     model = build_classifier(make_encoder, cfg)
     initial = describe(model.encoder) if describe else None
     fit = fit_classifier(model, sources["train"], sources["validation"], cfg, device, desc=key)
-    splits = {name: (source.labels, predict(model, source, device)) for name, source in sources.items()}
+    splits = {name: (source.labels, predict(model, source, device, precision=cfg.precision or "auto"))
+              for name, source in sources.items()}
     extra = {"history": fit.history, "best_epoch": fit.best_epoch, "stop_reason": fit.stop_reason,
              "train_seconds": fit.seconds}
     if describe:

@@ -87,6 +87,8 @@ class ClassifierConfig:
     device: str = "auto"                  # auto, cpu or cuda
     # train on this stratified, nested share of the labelled training split (learning curves); None: all of it
     train_fraction: float | None = field(default=None, metadata={"key_if_set": True})
+    # None (auto): bf16 autocast on CUDA, float32 on CPU; "bf16" also on CPU (faster where the CPU has bf16 units)
+    precision: str | None = field(default=None, metadata={"key_if_set": True})
 
 
 @dataclass(frozen=True)
@@ -202,7 +204,8 @@ CHOICES = {"data.text_field": ("description", "title+description"), "svd.weighti
            "bilm.softmax": ("full", "adaptive"), "classifier.device": ("auto", "cpu", "cuda"),
            "pretrain.device": ("auto", "cpu", "cuda"), "pretrain.precision": ("auto", "fp32", "bf16"),
            "elmo.feature_dtype": ("float16", "float32"),
-           "elmo.layer_norm": ("none", "masked", "token"), "bilm.embed_init": (None, "skipgram", "svd")}
+           "elmo.layer_norm": ("none", "masked", "token"), "bilm.embed_init": (None, "skipgram", "svd"),
+           "classifier.precision": (None, "auto", "fp32", "bf16")}
 BOUNDS = {"data.val_fraction": (0.01, 0.5), "data.max_train_rows": (1, None), "data.max_test_rows": (1, None),
           "data.max_tokens": (1, None), "vocab.min_freq": (1, None), "vocab.max_size": (1, None),
           "classifier.lr_decay": (0.0, 1.0), "bilm.dropout": (0.0, 0.99), "classifier.dropout": (0.0, 0.99),

@@ -33,6 +33,7 @@ class Predictor:
     bilm: object | None      # embeddings.bilm.BiLM for ELMo rows (its states are computed for the new text)
     device: object
     feature_dtype: str = "float16"  # the cached layers' dtype in training, so new text sees the same rounding
+    precision: str = "auto"         # the classifier's precision in training (classifier.precision)
 
     def predict(self, texts: Sequence[str], batch_size: int = 256) -> tuple[list[str], np.ndarray]:
         """Return (class name per text, (texts, 4) probabilities in CLASS_NAMES order)."""
@@ -49,7 +50,7 @@ class Predictor:
             source = compute_features(self.bilm, split, self.device, self.feature_dtype, batch_size=batch_size)
         else:
             source = TokenIdSource(split)
-        probabilities = predict_proba(self.model, source, self.device, batch_size)
+        probabilities = predict_proba(self.model, source, self.device, batch_size, self.precision)
         return [CLASS_NAMES[i] for i in probabilities.argmax(axis=1)], probabilities
 
 
@@ -72,7 +73,7 @@ def predictor_for(study, model: str) -> Predictor:
         bilm = study.bilm.model if record["settings"].get("arm") == "elmo" else None
     device = choose_device(study.profile.classifier.device, announce=False)
     return Predictor(model, classifier.to(device), vocab, study.profile.data.max_tokens, bilm, device,
-                     study.profile.elmo.feature_dtype)
+                     study.profile.elmo.feature_dtype, study.profile.classifier.precision or "auto")
 
 
 def servable_rows(study) -> list[str]:

@@ -127,7 +127,7 @@ class Study:
         from elmo_lib.embeddings.static import StaticEmbeddings
         from elmo_lib.embeddings.sweep import sweep_windows
         cfg = getattr(self.profile, method)
-        folder = self.stage_dir(f"{method}_embeddings", cfg) / "embeddings"
+        folder = self._vectors_path(method).parent
         if self._trusted(folder / "vectors.npy", "embeddings"):
             try:
                 return StaticEmbeddings.load(folder)
@@ -200,8 +200,11 @@ class Study:
         write_sidecar(weights, {"model": key, "classifier": asdict(self.profile.classifier)})
         return record
 
+    def _vectors_path(self, method: str) -> Path:
+        return self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
+
     def _vectors_digest(self, method: str) -> str:
-        path = self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
+        path = self._vectors_path(method)
         if not path.is_file():
             self.static_embeddings(method)
         return read_json(sidecar_path(path))["sha256"]
@@ -321,6 +324,10 @@ class Study:
         how = f"run `make report PROFILE={self.profile.name}` or `elmo-lib " + (
             f"elmo --profile {self.profile.name}`" if row.arm == "elmo" else f"static {key} --profile {self.profile.name}`")
         if row.arm == "elmo":
+            start = self.profile.bilm.embed_init
+            if start and sidecar_problem(self._vectors_path(start), full=False):
+                raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no {start} vectors for "
+                                      f"the biLM to start from at {self._vectors_path(start)}); {how} first")
             checkpoint = self.bilm_checkpoint()
             if sidecar_problem(checkpoint, full=False) or finished_state(checkpoint, self.profile.pretrain) is None:
                 raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no finished biLM at "

@@ -78,3 +78,19 @@ def test_head_equals_a_packed_bidirectional_lstm_with_the_same_weights():
         states, _ = pad_packed_sequence(reference(packed)[0], batch_first=True, padding_value=float("-inf"))
         expected = head.out(states.max(dim=1).values)
         torch.testing.assert_close(head(vectors, lengths), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_classifier_on_cpu_learns_as_float32_does():
+    """classifier.precision="bf16" runs the head under CPU bf16 autocast; it must still learn the toy task."""
+    from elmo_lib.classify import predict
+    vectors = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
+    train, val = TokenIdSource(_toy_split(256, 1)), TokenIdSource(_toy_split(64, 2))
+    accuracy = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        model = DocumentClassifier(StaticEncoder(vectors), hidden=8, dropout=0.0)
+        cfg = ClassifierConfig(hidden=8, lr=1e-2, max_epochs=8, patience=8, batch_size=32, warmup_steps=1,
+                               precision=precision)
+        fit_classifier(model, train, val, cfg, torch.device("cpu"))
+        accuracy[precision] = float((predict(model, val, torch.device("cpu"), precision=precision) == val.labels).mean())
+    assert accuracy["fp32"] > 0.9 and accuracy["bf16"] > 0.75, accuracy  # chance: 0.25; bf16 rounds the small toy
