@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -312,8 +313,9 @@ def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
 
 
 def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path,
-                    embedding_start: np.ndarray | None = None) -> tuple[BiLM, dict]:
-    """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished."""
+                    make_start: Callable[[], np.ndarray | None] | None = None) -> tuple[BiLM, dict]:
+    """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished;
+    `make_start()` gives the starting word embeddings, and is called only when training starts."""
     path = Path(path)
     try:
         state = finished_state(path, cfg)
@@ -325,5 +327,6 @@ def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, p
         print(f"biLM: reusing {path}")
         model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)
         return model, {"epochs": state["epochs_log"], "steps": state["steps_log"], "checkpoint": str(path)}
-    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True, embedding_start=embedding_start)
+    start = make_start() if make_start and not path.is_file() else None
+    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True, embedding_start=start)
     return result.model, {"epochs": result.epochs, "steps": result.steps, "checkpoint": str(path)}

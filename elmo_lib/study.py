@@ -229,9 +229,9 @@ class Study:
     def bilm(self) -> PretrainedBiLM:
         """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
         from elmo_lib.pretrain import pretrained_bilm
-        start = self.bilm_embedding_start() if self.profile.bilm.embed_init else None
         started, path = time.perf_counter(), self.bilm_checkpoint()
-        model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path, start)
+        model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path,
+                                     self.bilm_embedding_start)
         log_path = path.parent / "log.json"
         if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
             write_json(log_path, log)
