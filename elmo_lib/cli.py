@@ -111,8 +111,10 @@ def pretrain(args: argparse.Namespace) -> int:
         done = "a finished" if finished_state(path, profile.pretrain) is not None else "an unfinished"
         raise CheckpointError(f"{path} holds {done} biLM (next epoch {state['epoch']}, step {state['global_step']}); "
                               f"pass --resume to continue it, or --force to overwrite it and train from scratch.")
-    with taking_turns(study.root / ".embedding-start.lock"):  # under torchrun, one rank builds the static vectors
-        start = study.bilm_embedding_start()
+    start = None
+    if not (args.resume and path.is_file()):  # a resumed run takes its embeddings from the checkpoint
+        with taking_turns(study.root / ".embedding-start.lock"):  # under torchrun, one rank builds the static vectors
+            start = study.bilm_embedding_start()
     result = pretrain_bilm(study.corpus, profile.bilm, profile.pretrain, path, resume=args.resume,
                            max_steps=args.max_steps, embedding_start=start)
     if int(os.environ.get("RANK", "0")) == 0:
