@@ -24,7 +24,7 @@ from elmo_lib.data import CLASS_NAMES
 from elmo_lib.device import autocast, choose_device, seed_everything
 from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
-from elmo_lib.optim import adamw_with_warmup
+from elmo_lib.optim import adamw_with_warmup, parameter_groups
 from elmo_lib.progress import progress
 
 N_CLASSES = len(CLASS_NAMES)
@@ -136,7 +136,8 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
                    device: torch.device, desc: str = "classifier") -> FitResult:
     """Train `model` in place; return the history. Keeps the weights of the best validation epoch.
 
-    AdamW with a linear warm-up over `cfg.warmup_steps`; the learning rate is multiplied by
+    AdamW with a linear warm-up over `cfg.warmup_steps` (a module with an `lr_scale` attribute learns at that
+    multiple of cfg.lr; see elmo_lib.optim.parameter_groups); the learning rate is multiplied by
     `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
     stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
     The training run (dropout draws and batch order) is seeded from cfg.seed, independent of what ran before.
@@ -146,7 +147,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     precision = cfg.precision or "auto"
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser, warmup = adamw_with_warmup(params, cfg.lr, cfg.weight_decay, cfg.warmup_steps)
+    optimiser, warmup = adamw_with_warmup(parameter_groups(model, cfg.lr), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
     result, best_state, started = FitResult(), None, time.perf_counter()
     labels = torch.as_tensor(train.labels)
     for epoch in range(1, cfg.max_epochs + 1):

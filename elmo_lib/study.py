@@ -298,7 +298,8 @@ class Study:
             "bilm.pt": self.bilm.digest, **({"vectors.npy": self._vectors_digest(concat_static)} if concat_static else {})})
 
     def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str) -> Path:
-        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None)
+        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None,
+                                   function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None)
         static = getattr(self.profile, concat_static) if concat_static else None
         return self.stage_dir(elmo_key(mode, concat_static), bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
 
@@ -307,7 +308,7 @@ class Study:
         elmo = self.profile.elmo
 
         def make_encoder():
-            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm)
+            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale or 1.0)
             return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
         return make_encoder
 

@@ -143,3 +143,30 @@ def test_streamed_pooled_layers_equal_the_mean_of_each_documents_fresh_layers():
         with torch.no_grad():
             fresh = bilm.layer_representations(seq, torch.tensor([seq.shape[1]]))[0, :, 1:-1].mean(dim=1)
         torch.testing.assert_close(torch.from_numpy(pooled[doc]), fresh, rtol=1e-5, atol=1e-5)
+
+
+def test_the_function_mixer_learns_at_its_scaled_rate_and_every_other_weight_at_the_head_rate():
+    from elmo_lib.classify import build_classifier
+    from elmo_lib.optim import parameter_groups
+    corpus = tiny_corpus()
+    bilm = BiLM(len(corpus.vocab), TINY_BILM)
+    model = build_classifier(lambda: ElmoEncoder(bilm, "function", 0, function_lr_scale=0.1),
+                             ClassifierConfig(hidden=8))
+    groups = parameter_groups(model, lr=2e-3)
+    assert [group["lr"] for group in groups] == [2e-3, 2e-3 * 0.1]
+    mixer_ids = {id(p) for p in model.encoder.mixer.parameters()}
+    assert {id(p) for p in groups[1]["params"]} == mixer_ids
+    grouped = [id(p) for group in groups for p in group["params"]]
+    trainable = [id(p) for p in model.parameters() if p.requires_grad]
+    assert sorted(grouped) == sorted(trainable) and len(set(grouped)) == len(grouped)
+    before = model.encoder.mixer.linear.weight.detach().clone()
+    corpus_features = compute_features(bilm, corpus.train, torch.device("cpu"))
+    cfg = ClassifierConfig(hidden=8, max_epochs=1, batch_size=16, warmup_steps=1, max_batches_per_epoch=1,
+                           weight_decay=0.0)
+    validation = compute_features(bilm, corpus.validation, torch.device("cpu"))
+    fit_classifier(model, corpus_features, validation, cfg, torch.device("cpu"))
+    step = (model.encoder.mixer.linear.weight.detach() - before).abs().max()
+    assert 0 < float(step) <= 2e-4 * 1.01  # one Adam step moves a weight by at most its group's rate
+    trainable_mix = build_classifier(lambda: ElmoEncoder(bilm, "trainable", 0, function_lr_scale=0.1),
+                                     ClassifierConfig(hidden=8))
+    assert [group["lr"] for group in parameter_groups(trainable_mix, lr=2e-3)] == [2e-3]

@@ -219,3 +219,15 @@ def test_a_rewritten_checkpoint_gets_new_layers_and_rows_not_the_stale_ones(shar
     assert first["settings"]["bilm_sha256"] != second["settings"]["bilm_sha256"] == file_digest(checkpoint)
     assert len(list(checkpoint.parent.glob("features-*"))) == 2
     assert len(list(tmp_path.glob("elmo_frozen/*/metrics.json"))) == 2
+
+
+def test_the_function_learning_rate_keys_the_function_row_and_no_other(tmp_path):
+    from elmo_lib.config import get_profile
+    from elmo_lib.study import Study
+    paths = {}
+    for scale in (0.1, 0.5):
+        study = Study(get_profile("smoke", {"elmo.function_lr_scale": scale}), tmp_path)
+        study.__dict__["data_key"] = {"files": "the same data"}
+        paths[scale] = {mode: study._elmo_record_path(mode, None, "a digest") for mode in ("trainable", "frozen", "function")}
+    assert paths[0.1]["function"] != paths[0.5]["function"]
+    assert paths[0.1]["trainable"] == paths[0.5]["trainable"] and paths[0.1]["frozen"] == paths[0.5]["frozen"]

@@ -3,7 +3,9 @@
     trainable λ : γ · Σ_j softmax(w)_j · h_j        w (init 0) and γ (init 1) learned with the classifier
     frozen λ    : γ · Σ_j softmax(w)_j · h_j        w ~ N(0, 1) from a seeded generator, γ = 1, both frozen
     function    : ReLU(W · [h_0; h_1; ...; h_L] + b) W: (D, (L+1)·D), learned; no λ at all;
-                  W starts at [I/(L+1) ... I/(L+1)] (the equal mix) plus small noise, b at 0
+                  W starts at [I/(L+1) ... I/(L+1)] (the equal mix) plus small noise, b at 0, and learns at
+                  `lr_scale` times the classifier's rate (at the full rate, Adam's per-weight steps move
+                  its (L+1)·D² weights off that start within a few hundred steps)
 """
 from __future__ import annotations
 
@@ -34,10 +36,14 @@ class ScalarMix(nn.Module):
 
 
 class LayerFunction(nn.Module):
-    """ReLU(Linear((L+1)·D -> D)) over the concatenated layers (batch, layers, time, D)."""
+    """ReLU(Linear((L+1)·D -> D)) over the concatenated layers (batch, layers, time, D).
 
-    def __init__(self, n_layers: int, dim: int):
+    `lr_scale` multiplies the learning rate of its weights (read by elmo_lib.optim.parameter_groups).
+    """
+
+    def __init__(self, n_layers: int, dim: int, lr_scale: float = 1.0):
         super().__init__()
+        self.lr_scale = lr_scale
         self.linear = nn.Linear(n_layers * dim, dim)
         with torch.no_grad():  # start near the equal-weight mix: W = [I/n .. I/n] plus the default small noise
             self.linear.weight.mul_(0.1).add_(torch.eye(dim).repeat(1, n_layers) / n_layers)
@@ -49,18 +55,18 @@ class LayerFunction(nn.Module):
 
 
 MIXERS = {
-    "trainable": lambda n_layers, dim, frozen_seed: ScalarMix(n_layers, trainable=True),
-    "frozen": lambda n_layers, dim, frozen_seed: ScalarMix(n_layers, trainable=False, seed=frozen_seed),
-    "function": lambda n_layers, dim, frozen_seed: LayerFunction(n_layers, dim),
+    "trainable": lambda n_layers, dim, frozen_seed, lr_scale: ScalarMix(n_layers, trainable=True),
+    "frozen": lambda n_layers, dim, frozen_seed, lr_scale: ScalarMix(n_layers, trainable=False, seed=frozen_seed),
+    "function": lambda n_layers, dim, frozen_seed, lr_scale: LayerFunction(n_layers, dim, lr_scale),
 }
 MIX_MODES = tuple(MIXERS)
 
 
-def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int) -> nn.Module:
+def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int, function_lr_scale: float = 1.0) -> nn.Module:
     """Return the layer combiner for `mode` (one of MIXERS: trainable, frozen, function)."""
     if mode not in MIXERS:
         raise ValueError(f"mode must be one of {MIX_MODES}, not {mode!r}")
-    return MIXERS[mode](n_layers, dim, frozen_seed)
+    return MIXERS[mode](n_layers, dim, frozen_seed, function_lr_scale)
 
 
 def mix_weights(mixer: nn.Module) -> dict | None:
