@@ -14,5 +14,7 @@ fi
 export PYTHONPATH="$PWD:${PYTHONPATH:-}" PYTHONUNBUFFERED=1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader | tee "$OUT/gpu.txt"
 timeout 60 python3 -m elmo_lib bench pretrain --profile full --data-dir "$DATA" --budget 15 --json "$OUT/bench_pretrain.json" 2>&1 | grep -v "batch/s" | tail -4
-timeout 400 python3 benchmarks/gpu_study.py --data-dir "$DATA" --out "$OUT" --profile full --budget 300 2>&1 | grep -v "batch/s\|it/s"
+# token-budget batches (16k tokens, lr scaled with the batch) against the same naive reference
+timeout 60 python3 -m elmo_lib bench pretrain --profile full --data-dir "$DATA" --budget 15 --set pretrain.batch_tokens=16384 --json "$OUT/bench_pretrain_tokens.json" 2>&1 | grep -v "batch/s" | tail -4
+timeout 340 python3 benchmarks/gpu_study.py --data-dir "$DATA" --out "$OUT" --profile full --budget 280 2>&1 | grep -v "batch/s\|it/s"
 timeout 60 python3 -m elmo_lib bench classify --profile full --data-dir "$DATA" --artifacts /tmp/elmo-artifacts --json "$OUT/bench_classify.json" 2>&1 | grep -v "batch/s" | tail -4

@@ -21,6 +21,25 @@ def bucketed_batches(lengths: np.ndarray, batch_size: int, rng: np.random.Genera
     return batches
 
 
+def token_budget_batches(lengths: np.ndarray, max_tokens: int, rng: np.random.Generator | None = None) -> list[np.ndarray]:
+    """Return index batches of similar-length documents, each at most `max_tokens` once padded (its size times its
+    longest length; a longer document forms a batch alone); shuffled like bucketed_batches when `rng` is given."""
+    n = len(lengths)
+    order = rng.permutation(n) if rng is not None else np.arange(n)
+    order = order[np.argsort(lengths[order], kind="stable")]
+    ascending = lengths[order]
+    batches, start = [], 0
+    while start < n:
+        end = start + 1  # lengths ascend, so a batch's padded size is its count times its last length
+        while end < n and (end + 1 - start) * ascending[end] <= max_tokens:
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    if rng is not None:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
 def pad_ids(docs: Sequence[np.ndarray], pad_id: int = PAD_ID) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (ids (batch, max_len) int64 padded with `pad_id`, lengths (batch,) int64)."""
     lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))

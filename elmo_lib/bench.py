@@ -23,7 +23,7 @@ from elmo_lib.device import autocast, choose_device, resolve_precision, seed_eve
 from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.io import write_json
 from elmo_lib.optim import adamw_with_warmup
-from elmo_lib.pretrain import epoch_batches, perplexity
+from elmo_lib.pretrain import batch_scaled, epoch_batches, perplexity
 from elmo_lib.vocab import PAD_ID
 
 
@@ -87,13 +87,16 @@ def run_pretrain_benchmark(profile: Profile, budget_seconds: float = 180.0, json
     seed_everything(0)
     ours = BiLM(len(corpus.vocab), profile.bilm).to(device)
     cfg = profile.pretrain
-    optimiser, scheduler = adamw_with_warmup(ours.parameters(), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
-    print(f"ours: {profile.bilm.softmax} softmax, batch {cfg.batch_size}, length buckets, {budget_seconds:.0f} s")
+    lr, warmup_steps = batch_scaled(cfg, lengths)
+    optimiser, scheduler = adamw_with_warmup(ours.parameters(), lr, cfg.weight_decay, warmup_steps)
+    batching = f"at most {cfg.batch_tokens:,} tokens" if cfg.batch_tokens else f"{cfg.batch_size} sentences"
+    print(f"ours: {profile.bilm.softmax} softmax, batches of {batching}, lr {lr:.2e}, length buckets, {budget_seconds:.0f} s")
     batches = epoch_batches(lengths, dataclasses.replace(cfg, max_steps_per_epoch=None), 1)
     figures["ours"] = _train_for(ours, batches, train, lambda m, i, l: m(i, l), optimiser, scheduler,
                                  budget_seconds, device, precision)
     figures["ours"]["val_perplexity"] = perplexity(ours, val, device, precision)
-    figures["ours"]["settings"] = {**dataclasses.asdict(profile.bilm), "batch_size": cfg.batch_size, "bucketing": True}
+    figures["ours"]["settings"] = {**dataclasses.asdict(profile.bilm), "batch_size": cfg.batch_size,
+                                   "batch_tokens": cfg.batch_tokens, "lr": lr, "bucketing": True}
     figures["ratio"] = figures["ours"]["tokens_per_second"] / figures["naive"]["tokens_per_second"]
     figures["epoch_minutes_estimate"] = {
         name: figures["train_tokens"] / figures[name]["tokens_per_second"] / 60 for name in ("naive", "ours")}

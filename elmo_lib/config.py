@@ -129,6 +129,10 @@ class PretrainConfig:
     precision: str = "auto"               # auto: bf16 autocast on CUDA, fp32 on CPU; or fp32 / bf16
     # stop once validation perplexity has not improved for this many epochs; part of the cache key only when set
     stop_patience: int | None = field(default=None, metadata={"key_if_set": True})
+    # token-budget batches: at most this many padded tokens a global batch (length-sorted, so barely padded) instead
+    # of batch_size sentences; lr then grows with the square root of the mean batch's sentences over batch_size and
+    # the warm-up keeps its number of sentences (pretrain.batch_scaled). None: batch_size sentences a batch
+    batch_tokens: int | None = field(default=None, metadata={"key_if_set": True})
 
 
 @dataclass(frozen=True)

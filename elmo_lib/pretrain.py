@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from elmo_lib.batching import bucketed_batches, pad_ids
+from elmo_lib.batching import bucketed_batches, pad_ids, token_budget_batches
 from elmo_lib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
@@ -85,12 +85,26 @@ class PretrainResult:
 
 
 def epoch_batches(lengths: np.ndarray, cfg: PretrainConfig, epoch: int, world_size: int = 1) -> list[np.ndarray]:
-    """Return the global batches of `epoch`: length-bucketed, order fixed by (seed, epoch). Under N ranks a
-    batch of fewer than N documents (the length buckets' remainder) cannot be split and is left out."""
-    batches = bucketed_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+    """Return the global batches of `epoch`: length-bucketed (batch_size sentences, or at most batch_tokens padded
+    tokens), order fixed by (seed, epoch). Under N ranks a batch of fewer than N documents cannot be split and is
+    left out."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    if cfg.batch_tokens:
+        batches = token_budget_batches(lengths, cfg.batch_tokens, rng)
+    else:
+        batches = bucketed_batches(lengths, cfg.batch_size, rng)
     if world_size > 1:
         batches = [b for b in batches if len(b) >= world_size]
     return batches[:cfg.max_steps_per_epoch]
+
+
+def batch_scaled(cfg: PretrainConfig, lengths: np.ndarray) -> tuple[float, int]:
+    """Return (learning rate, warm-up steps) for cfg's batches: cfg.lr and cfg.warmup_steps at batch_size sentences;
+    with token budgets, lr times sqrt(mean sentences a batch / batch_size) and the warm-up's sentences kept."""
+    if not cfg.batch_tokens:
+        return cfg.lr, cfg.warmup_steps
+    ratio = len(lengths) / len(token_budget_batches(lengths, cfg.batch_tokens)) / cfg.batch_size
+    return cfg.lr * math.sqrt(ratio), max(1, round(cfg.warmup_steps / ratio))
 
 
 @torch.no_grad()
@@ -173,7 +187,10 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                              f"each global batch is split across them, so give at least one document per process")
         # the same initial weights everywhere, then each rank's own dropout stream, drawn from (seed, rank)
         torch.manual_seed(int(np.random.SeedSequence([cfg.seed, ctx.rank]).generate_state(1)[0]))
-    optimiser, scheduler = adamw_with_warmup(model.parameters(), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
+    lr, warmup_steps = batch_scaled(cfg, lengths)
+    if cfg.batch_tokens and ctx.is_main:
+        print(f"biLM: batches of at most {cfg.batch_tokens:,} tokens, lr {lr:.2e}, warm-up {warmup_steps} steps")
+    optimiser, scheduler = adamw_with_warmup(model.parameters(), lr, cfg.weight_decay, warmup_steps)
     result = PretrainResult(model)
     epoch, position, global_step = 1, 0, 0
 

@@ -2,14 +2,18 @@ import pytest
 import torch
 
 from elmo_lib.config import BiLMConfig
-from elmo_lib.embeddings.bilm import BiLM, reverse_padded
+from elmo_lib.embeddings.bilm import BiLM, LSTMStack, reverse_padded
 
 CFG = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.0, softmax="adaptive", cutoffs=(10, 30))
+PATHS = pytest.mark.parametrize("packed", [False, True], ids=["padded", "packed"])  # packed: CUDA's path, forced
 
 
-def _model(softmax: str = "adaptive") -> BiLM:
+def _model(softmax: str = "adaptive", packed: bool | None = None) -> BiLM:
     torch.manual_seed(0)
-    return BiLM(60, BiLMConfig(**{**CFG.__dict__, "softmax": softmax})).eval()
+    model = BiLM(60, BiLMConfig(**{**CFG.__dict__, "softmax": softmax})).eval()
+    for stack in (model.forward_stack, model.backward_stack):
+        stack.packed = packed
+    return model
 
 
 def test_reverse_padded_reverses_within_length():
@@ -17,8 +21,9 @@ def test_reverse_padded_reverses_within_length():
     assert reverse_padded(x, torch.tensor([3, 2])).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
 
 
-def test_forward_stack_never_sees_the_future():
-    model = _model()
+@PATHS
+def test_forward_stack_never_sees_the_future(packed):
+    model = _model(packed=packed)
     ids = torch.randint(4, 60, (1, 10))
     changed = ids.clone()
     t = 5
@@ -33,8 +38,9 @@ def test_forward_stack_never_sees_the_future():
     assert not torch.allclose(bwd_a[-1][:, :t + 1], bwd_b[-1][:, :t + 1])  # the backward stack does read it
 
 
-def test_backward_stack_never_sees_the_past():
-    model = _model()
+@PATHS
+def test_backward_stack_never_sees_the_past(packed):
+    model = _model(packed=packed)
     ids = torch.randint(4, 60, (1, 10))
     changed = ids.clone()
     t = 4
@@ -47,8 +53,9 @@ def test_backward_stack_never_sees_the_past():
         torch.testing.assert_close(a[:, t:], b[:, t:], rtol=0, atol=0)
 
 
-def test_representations_are_the_same_alone_and_in_a_padded_batch():
-    model = _model()
+@PATHS
+def test_representations_are_the_same_alone_and_in_a_padded_batch(packed):
+    model = _model(packed=packed)
     short = torch.randint(4, 60, (1, 6))
     long = torch.randint(4, 60, (1, 15))
     batch = torch.zeros(2, 15, dtype=torch.long)
@@ -84,3 +91,19 @@ def test_loss_is_exact_nll_and_ignores_padding(softmax):
     assert n_a == n_b == 14
     torch.testing.assert_close(nll_a, nll_b, rtol=0, atol=1e-5)
     torch.testing.assert_close(logp.exp().sum(-1), torch.ones(3), rtol=0, atol=1e-5)
+
+
+def test_packed_lstm_runs_in_bf16_under_autocast_and_trains_the_float32_weights():
+    torch.manual_seed(0)
+    stack = LSTMStack(hidden=16, layers=2, dropout=0.0, input_dim=8)
+    stack.packed = True
+    x, lengths = torch.randn(3, 7, 8), torch.tensor([7, 4, 2])
+    reference = stack(x, lengths)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        lower = stack(x, lengths)
+    assert all(state.dtype == torch.bfloat16 for state in lower)
+    for a, b in zip(reference, lower):
+        torch.testing.assert_close(b.float(), a, rtol=0, atol=3e-2)
+    lower[-1].float().sum().backward()
+    weights = stack.layers[0].weight_ih_l0
+    assert weights.dtype == torch.float32 and weights.grad is not None and weights.grad.abs().sum() > 0

@@ -62,3 +62,14 @@ def test_epoch_curve_probes_the_weights_after_every_epoch(shared_dir, tmp_path):
     assert not all(torch.equal(first[k], final[k].cpu()) for k in final)
     again = Study(get_profile("smoke", overrides), tmp_path)
     assert again.epoch_curve() == curve and "biLM epoch curve" not in again.timings
+
+
+@pytest.mark.integration
+def test_pretrain_benchmark_runs_on_token_budget_batches(shared_dir, tmp_path, capsys):
+    from elmo_lib.bench import run_pretrain_benchmark
+    from elmo_lib.config import get_profile
+    profile = get_profile("smoke", {"data.data_dir": str(shared_dir), "data.max_train_rows": 600,
+                                    "pretrain.batch_tokens": 2048})
+    figures = run_pretrain_benchmark(profile, budget_seconds=1.0, json_path=str(tmp_path / "bench.json"))
+    assert figures["ours"]["settings"]["batch_tokens"] == 2048 and figures["ours"]["steps"] > 0
+    assert figures["ratio"] > 0 and "batches of at most 2,048 tokens" in capsys.readouterr().out

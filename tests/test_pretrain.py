@@ -117,3 +117,18 @@ def test_embedding_start_is_the_static_vectors_principal_components_and_pretrain
                             device=CPU, embedding_start=start)
     moved = trained.model.embedding.weight.detach().numpy() - start
     assert 0 < np.abs(moved).max() < 0.1   # one step from the start, not from noise
+
+
+def test_bf16_pretraining_keeps_validation_perplexity_within_one_percent_of_float32(tmp_path):
+    from elmo_lib.pretrain import perplexity
+    corpus = tiny_corpus(n_train=160)
+    validation = corpus.validation.lm_sequences()
+    measured = {}
+    for precision in ("fp32", "bf16"):
+        cfg = tiny_pretrain(epochs=2, precision=precision)
+        model = pretrain_bilm(corpus, TINY_BILM, cfg, tmp_path / f"{precision}.pt", device=CPU).model
+        measured[precision] = perplexity(model, validation, CPU, "fp32")  # both scored in float32
+    start = perplexity(pretrain_bilm(corpus, TINY_BILM, tiny_pretrain(epochs=1), tmp_path / "s.pt", device=CPU,
+                                     max_steps=1).model, validation, CPU, "fp32")
+    assert measured["fp32"] < 0.9 * start  # the short run did learn
+    assert abs(measured["bf16"] / measured["fp32"] - 1) < 0.01, measured

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from elmo_lib.config import BiLMConfig
 from elmo_lib.vocab import PAD_ID, UNK_ID
@@ -45,7 +45,11 @@ class LSTMStack(nn.Module):
     Padding always follows the real tokens (the backward stack's input is reversed within each
     length), so it never reaches a real state. On CUDA the input is packed (cuDNN skips padding);
     on CPU the oneDNN kernel over length-bucketed, barely padded batches is several times faster
-    than PyTorch's step-by-step packed path, and gives the same real states.
+    than PyTorch's step-by-step packed path, and gives the same real states. `packed` (None: on
+    CUDA only) forces either path, so CPU tests cover the packed one.
+
+    Under bf16 autocast the packed LSTM would stay in float32 (autocast does not cast packed RNN
+    calls); it runs in bf16 here, from bf16 copies of the float32 weights (gradients reach those).
     """
 
     def __init__(self, hidden: int, layers: int, dropout: float, input_dim: int | None = None):
@@ -53,18 +57,32 @@ class LSTMStack(nn.Module):
         sizes = [input_dim or hidden] + [hidden] * (layers - 1)
         self.layers = nn.ModuleList(nn.LSTM(size, hidden, batch_first=True) for size in sizes)
         self.dropout = nn.Dropout(dropout)
+        self.packed: bool | None = None
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
         states, current = [], x
+        pack = x.is_cuda if self.packed is None else self.packed
+        host_lengths = lengths.cpu() if pack else None
         for index, lstm in enumerate(self.layers):
-            if x.is_cuda:
-                packed = pack_padded_sequence(current, lengths.cpu(), batch_first=True, enforce_sorted=False)
-                out, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=x.shape[1])
+            if pack:
+                packed = pack_padded_sequence(current, host_lengths, batch_first=True, enforce_sorted=False)
+                out, _ = pad_packed_sequence(packed_lstm(lstm, packed), batch_first=True, total_length=x.shape[1])
             else:
                 out, _ = lstm(current)
             states.append(out)
             current = self.dropout(out) if index + 1 < len(self.layers) else out
         return states
+
+
+def packed_lstm(lstm: nn.LSTM, packed: PackedSequence) -> PackedSequence:
+    """Return `lstm`'s output over `packed`, in the autocast dtype when autocast is on (else as stored)."""
+    device = packed.data.device.type
+    dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+    if dtype is None or dtype == lstm.weight_ih_l0.dtype:
+        return lstm(packed)[0]
+    weights = {name: weight.to(dtype) for name, weight in lstm.named_parameters()}
+    with torch.autocast(device, enabled=False):
+        return torch.func.functional_call(lstm, weights, (packed._replace(data=packed.data.to(dtype)),))[0]
 
 
 class BiLM(nn.Module):
