@@ -21,17 +21,20 @@ def test_reverse_padded_reverses_within_length():
     assert reverse_padded(x, torch.tensor([3, 2])).tolist() == [[3, 2, 1, 0], [5, 4, 0, 0]]
 
 
-@PATHS
-def test_forward_stack_never_sees_the_future(packed):
+def _states_before_and_after(packed: bool, changed_positions: slice):
+    """Return the biLM states (x, forward, backward) of 10 random tokens, then with `changed_positions` redrawn."""
     model = _model(packed=packed)
     ids = torch.randint(4, 60, (1, 10))
     changed = ids.clone()
-    t = 5
-    changed[0, t + 1:] = torch.randint(4, 60, (10 - t - 1,))
-    lengths = torch.tensor([10])
+    changed[0, changed_positions] = torch.randint(4, 60, (len(range(10)[changed_positions]),))
     with torch.no_grad():
-        _, fwd_a, bwd_a = model.states(ids, lengths)
-        _, fwd_b, bwd_b = model.states(changed, lengths)
+        return model.states(ids, torch.tensor([10])), model.states(changed, torch.tensor([10]))
+
+
+@PATHS
+def test_forward_stack_never_sees_the_future(packed):
+    t = 5
+    (_, fwd_a, bwd_a), (_, fwd_b, bwd_b) = _states_before_and_after(packed, slice(t + 1, None))
     for a, b in zip(fwd_a, fwd_b):
         torch.testing.assert_close(a[:, :t + 1], b[:, :t + 1], rtol=0, atol=0)
         assert not torch.allclose(a[:, t + 1:], b[:, t + 1:])
@@ -40,15 +43,8 @@ def test_forward_stack_never_sees_the_future(packed):
 
 @PATHS
 def test_backward_stack_never_sees_the_past(packed):
-    model = _model(packed=packed)
-    ids = torch.randint(4, 60, (1, 10))
-    changed = ids.clone()
     t = 4
-    changed[0, :t] = torch.randint(4, 60, (t,))
-    lengths = torch.tensor([10])
-    with torch.no_grad():
-        _, _, bwd_a = model.states(ids, lengths)
-        _, _, bwd_b = model.states(changed, lengths)
+    (_, _, bwd_a), (_, _, bwd_b) = _states_before_and_after(packed, slice(None, t))
     for a, b in zip(bwd_a, bwd_b):
         torch.testing.assert_close(a[:, t:], b[:, t:], rtol=0, atol=0)
 
