@@ -269,6 +269,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             if max_steps is not None and global_step >= max_steps:
                 checkpoint(epoch, position + 1)
                 result.finished = False
+                del trainer  # DDP's reducer goes before its process group (else gloo can abort at exit)
                 ctx.close()
                 return result
             if global_step % cfg.checkpoint_every == 0:
@@ -292,6 +293,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                 print(f"biLM: validation perplexity has not improved on {best:.2f} for {cfg.stop_patience} epochs; done")
             epoch = cfg.epochs + 1  # marks the checkpoint finished
         checkpoint(epoch, 0)
+    del trainer  # DDP's reducer goes before its process group (else gloo can abort at exit)
     ctx.close()
     return result
 
