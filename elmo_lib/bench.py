@@ -143,7 +143,7 @@ def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None
     features = study.elmo_features
     elmo = study.profile.elmo
     model = build_classifier(lambda: ElmoEncoder(study.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm,
-                                                      elmo.function_lr_scale or 1.0), cfg)
+                                                      elmo.function_lr_scale), cfg)
     figures = {"device": str(device), "mode": mode, "batches": len(features["train"].lengths) // cfg.batch_size + 1}
     sources = {"per_document": (PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])),
                "vectorised": (features["train"].placed(device), features["validation"].placed(device))}

@@ -308,7 +308,7 @@ class Study:
         elmo = self.profile.elmo
 
         def make_encoder():
-            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale or 1.0)
+            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale)
             return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
         return make_encoder
 

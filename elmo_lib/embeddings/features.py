@@ -142,11 +142,11 @@ class ElmoEncoder(nn.Module):
     `layer_norm` before the mixer: "none" (ELMo's default), "masked" (each layer scaled by its mean
     and variance over the batch's real tokens, as ScalarMix's do_layer_norm) or "token" (each
     token's vector over its own D features). No learned parameters; the biLM stays untouched.
-    `function_lr_scale`: the learning-rate factor of the function mode's Linear (see mixing.LayerFunction).
+    `function_lr_scale`: the learning-rate factor of the function mode's Linear (None: 1.0; see mixing.LayerFunction).
     """
 
     def __init__(self, bilm: BiLM, mode: str, frozen_seed: int, layer_norm: str = "none",
-                 function_lr_scale: float = 1.0):
+                 function_lr_scale: float | None = 1.0):
         super().__init__()
         if layer_norm not in LAYER_NORMS:
             raise ValueError(f"layer_norm must be one of {LAYER_NORMS}, not {layer_norm!r}")
@@ -157,7 +157,7 @@ class ElmoEncoder(nn.Module):
         self.register_buffer("layer0", torch.cat([x, x], dim=-1).float())
         self.out_dim = bilm.out_dim
         self.mode = mode
-        self.mixer = make_mixer(mode, bilm.cfg.layers + 1, self.out_dim, frozen_seed, function_lr_scale)
+        self.mixer = make_mixer(mode, bilm.cfg.layers + 1, self.out_dim, frozen_seed, function_lr_scale or 1.0)
 
     def forward(self, ids: torch.Tensor, layers: torch.Tensor) -> torch.Tensor:
         h0 = self.layer0[ids].unsqueeze(1)
