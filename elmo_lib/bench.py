@@ -132,31 +132,43 @@ class PerDocumentLayers:
 
 
 def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None = None) -> dict:
-    """Return (and print) seconds for one classifier epoch over the cached ELMo layers: per-document loader
-    against the vectorised (device-resident where it fits) one, same model, batches and device."""
+    """Return (and print) seconds for one classifier epoch over the cached ELMo layers: the per-document loader
+    against the vectorised (device-resident where it fits) one at the profile's precision, then the vectorised one at
+    the other precision (fp32 against bf16 autocast); same model, batches and device."""
     import copy
 
     from elmo_lib.classify import build_classifier, fit_classifier
     from elmo_lib.embeddings.features import ElmoEncoder
     cfg = dataclasses.replace(study.profile.classifier, max_epochs=1)
     device = choose_device(cfg.device)
+    precision = resolve_precision(device, cfg.precision or "auto")
+    other = "fp32" if precision == "bf16" else "bf16"
     features = study.elmo_features
     elmo = study.profile.elmo
     model = build_classifier(lambda: ElmoEncoder(study.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm,
                                                       elmo.function_lr_scale), cfg)
-    figures = {"device": str(device), "mode": mode, "batches": len(features["train"].lengths) // cfg.batch_size + 1}
-    sources = {"per_document": (PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])),
-               "vectorised": (features["train"].placed(device), features["validation"].placed(device))}
-    for name, (train, validation) in sources.items():
+    figures = {"device": str(device), "mode": mode, "precision": precision,
+               "batches": len(features["train"].lengths) // cfg.batch_size + 1}
+    vectorised = (features["train"].placed(device), features["validation"].placed(device))
+    runs = {"per_document": ((PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])), cfg),
+            "vectorised": (vectorised, cfg),
+            f"vectorised_{other}": (vectorised, dataclasses.replace(cfg, precision=other))}
+    for name, ((train, validation), run_cfg) in runs.items():
         trial = copy.deepcopy(model)
         if device.type == "cuda":
             torch.cuda.synchronize()
         started = time.perf_counter()
-        fit_classifier(trial, train, validation, cfg, device, desc=f"bench {name}")
-        figures[name] = {"epoch_seconds": time.perf_counter() - started}
-        print(f"{name:>12}: one epoch + validation {figures[name]['epoch_seconds']:.1f} s")
+        fit_classifier(trial, train, validation, run_cfg, device, desc=f"bench {name}")
+        figures[name] = {"epoch_seconds": time.perf_counter() - started,
+                         "precision": resolve_precision(device, run_cfg.precision or "auto")}
+        print(f"{name:>16}: one epoch + validation {figures[name]['epoch_seconds']:.1f} s "
+              f"({figures[name]['precision']})")
     figures["ratio"] = figures["per_document"]["epoch_seconds"] / figures["vectorised"]["epoch_seconds"]
-    print(f"ratio per-document / vectorised: {figures['ratio']:.1f}x")
+    seconds = {figures[name]["precision"]: figures[name]["epoch_seconds"]
+               for name in ("vectorised", f"vectorised_{other}")}
+    figures["ratio_fp32_over_bf16"] = seconds["fp32"] / seconds["bf16"]
+    print(f"ratio per-document / vectorised: {figures['ratio']:.1f}x; fp32 / bf16 (vectorised): "
+          f"{figures['ratio_fp32_over_bf16']:.2f}x")
     if json_path:
         write_json(json_path, figures)
     return figures

@@ -21,7 +21,7 @@ from torch import nn
 from elmo_lib.batching import BatchSource, bucketed_batches
 from elmo_lib.config import ClassifierConfig
 from elmo_lib.data import CLASS_NAMES
-from elmo_lib.device import autocast, choose_device, seed_everything
+from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
 from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
 from elmo_lib.optim import adamw_with_warmup, parameter_groups
@@ -145,6 +145,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     seed_everything(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     precision = cfg.precision or "auto"
+    print(f"{desc}: {resolve_precision(device, precision)} on {device.type}")
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser, warmup = adamw_with_warmup(parameter_groups(model, cfg.lr), cfg.lr, cfg.weight_decay, cfg.warmup_steps)

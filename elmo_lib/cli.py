@@ -142,7 +142,7 @@ def bench_pretrain(args: argparse.Namespace) -> int:
 
 
 def bench_classify(args: argparse.Namespace) -> int:
-    """Time one classifier epoch over cached ELMo layers, per-document loader against ours; return the exit code."""
+    """Time one classifier epoch over cached ELMo layers (old loader against ours, fp32 against bf16); return 0."""
     from elmo_lib.bench import run_classify_benchmark
 
     run_classify_benchmark(_study(args), args.mode, json_path=args.json)
@@ -330,7 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     bp.add_argument("--budget", type=float, default=180.0, help="wall-clock seconds of training for each (default 180)")
     bp.add_argument("--json", help="also write the figures to this JSON file")
     bp.set_defaults(func=bench_pretrain)
-    bc = bench_commands.add_parser("classify", help="one classifier epoch over cached ELMo layers: old loader versus new")
+    bc = bench_commands.add_parser("classify", help="one classifier epoch over cached ELMo layers: old loader versus "
+                                                    "new, fp32 versus bf16")
     _add_profile_arguments(bc)
     bc.add_argument("--mode", default="trainable", choices=list(MIX_MODES))
     bc.add_argument("--json", help="also write the figures to this JSON file")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -17,9 +18,9 @@ def choose_device(name: str = "auto", announce: bool = True) -> torch.device:
     device = torch.device(name)
     if announce:
         if device.type == "cuda":
-            print(f"device: {torch.cuda.get_device_name(device)} (CUDA, bf16 autocast)")
+            print(f"device: {torch.cuda.get_device_name(device)} (CUDA)")
         else:
-            print(f"device: CPU, float32, {torch.get_num_threads()} threads")
+            print(f"device: CPU, {torch.get_num_threads()} threads")
     return device
 
 
@@ -29,7 +30,16 @@ def resolve_precision(device: torch.device, precision: str = "auto") -> str:
         raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
+    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+        warnings.warn("bf16 was asked for on a CPU without native bf16 units (avx512_bf16 or AMX): it may run slower "
+                      "than float32 here; set the precision to fp32 (e.g. --set classifier.precision=fp32)",
+                      stacklevel=2)
     return precision
+
+
+def cpu_has_native_bf16() -> bool:
+    """Return True when oneDNN computes bf16 natively on this CPU (avx512_bf16 or AMX), where bf16 is faster."""
+    return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def autocast(device: torch.device, precision: str = "auto") -> contextlib.AbstractContextManager:
