@@ -94,3 +94,17 @@ def test_bf16_classifier_on_cpu_learns_as_float32_does():
         fit_classifier(model, train, val, cfg, torch.device("cpu"))
         accuracy[precision] = float((predict(model, val, torch.device("cpu"), precision=precision) == val.labels).mean())
     assert accuracy["fp32"] > 0.9 and accuracy["bf16"] > 0.75, accuracy  # chance: 0.25; bf16 rounds the small toy
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_and_names_the_fix(monkeypatch, recwarn):
+    import pytest
+
+    from elmo_lib import device as device_module
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="classifier.precision=fp32"):
+        assert device_module.resolve_precision(cpu, "bf16") == "bf16"
+    assert device_module.resolve_precision(cpu, "fp32") == "fp32" and device_module.resolve_precision(cpu) == "fp32"
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
+    assert device_module.resolve_precision(cpu, "bf16") == "bf16"
+    assert not [w for w in recwarn if "bf16" in str(w.message)]

@@ -39,6 +39,12 @@ def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
     # ELMo joined with skip-gram: a new row from the registry, trained on the same slice
     joined = study.result("elmo_trainable_skipgram")
     assert joined["test"]["accuracy"] > 0.3 and joined["settings"]["concat_static"] == "skipgram"
+    # bench classify on the same layers: one epoch with the old loader, ours, and ours at the other precision
+    from elmo_lib.bench import run_classify_benchmark
+    figures = run_classify_benchmark(study, "trainable", json_path=str(tmp_path / "classify.json"))
+    assert [figures[name]["precision"] for name in ("per_document", "vectorised", "vectorised_bf16")] == [
+        "fp32", "fp32", "bf16"]
+    assert figures["ratio"] > 0 and figures["ratio_fp32_over_bf16"] > 0 and (tmp_path / "classify.json").is_file()
 
 
 @pytest.mark.integration
