@@ -150,22 +150,21 @@ def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None
     figures = {"device": str(device), "mode": mode, "precision": precision,
                "batches": len(features["train"].lengths) // cfg.batch_size + 1}
     vectorised = (features["train"].placed(device), features["validation"].placed(device))
-    runs = {"per_document": ((PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])), cfg),
-            "vectorised": (vectorised, cfg),
-            f"vectorised_{other}": (vectorised, dataclasses.replace(cfg, precision=other))}
-    for name, ((train, validation), run_cfg) in runs.items():
+    runs = {"per_document": ((PerDocumentLayers(features["train"]), PerDocumentLayers(features["validation"])),
+                             precision),
+            "vectorised": (vectorised, precision), f"vectorised_{other}": (vectorised, other)}
+    for name, ((train, validation), run_precision) in runs.items():
         trial = copy.deepcopy(model)
         if device.type == "cuda":
             torch.cuda.synchronize()
         started = time.perf_counter()
-        fit_classifier(trial, train, validation, run_cfg, device, desc=f"bench {name}")
-        figures[name] = {"epoch_seconds": time.perf_counter() - started,
-                         "precision": resolve_precision(device, run_cfg.precision or "auto")}
-        print(f"{name:>16}: one epoch + validation {figures[name]['epoch_seconds']:.1f} s "
-              f"({figures[name]['precision']})")
+        fit_classifier(trial, train, validation, dataclasses.replace(cfg, precision=run_precision), device,
+                       desc=f"bench {name}")
+        figures[name] = {"epoch_seconds": time.perf_counter() - started, "precision": run_precision}
+        print(f"{name:>16}: one epoch + validation {figures[name]['epoch_seconds']:.1f} s ({run_precision})")
     figures["ratio"] = figures["per_document"]["epoch_seconds"] / figures["vectorised"]["epoch_seconds"]
-    seconds = {figures[name]["precision"]: figures[name]["epoch_seconds"]
-               for name in ("vectorised", f"vectorised_{other}")}
+    seconds = {precision: figures["vectorised"]["epoch_seconds"],
+               other: figures[f"vectorised_{other}"]["epoch_seconds"]}
     figures["ratio_fp32_over_bf16"] = seconds["fp32"] / seconds["bf16"]
     print(f"ratio per-document / vectorised: {figures['ratio']:.1f}x; fp32 / bf16 (vectorised): "
           f"{figures['ratio_fp32_over_bf16']:.2f}x")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import random
 import warnings
 
@@ -37,6 +38,7 @@ def resolve_precision(device: torch.device, precision: str = "auto") -> str:
     return precision
 
 
+@functools.cache
 def cpu_has_native_bf16() -> bool:
     """Return True when oneDNN computes bf16 natively on this CPU (avx512_bf16 or AMX), where bf16 is faster."""
     return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
