@@ -9,6 +9,7 @@ validation perplexity it reaches.
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import time
 
@@ -188,6 +189,33 @@ def run_predict_benchmark(study, model: str, documents: int = 1000, json_path: s
                "documents_per_second": len(texts) / seconds, "threads": torch.get_num_threads()}
     print(f"predict {model}: {len(texts)} documents in {seconds:.2f} s ({len(texts) / seconds:,.0f} documents/s, "
           f"{figures['device']}, {figures['threads']} threads)")
+    if json_path:
+        write_json(json_path, figures)
+    return figures
+
+
+def run_probes_benchmark(study, json_path: str | None = None) -> dict:
+    """Return (and print) seconds of the mean-pool probes on biLM layer 1 and on the joined layers, fit with the
+    BLAS's own threads against one BLAS thread (the default), same data, same run."""
+    from elmo_lib.probes import pooled_layers, probe_scores
+    features = study.elmo_features
+    pooled = {name: pooled_layers(source.values, source.offsets) for name, source in features.items()}
+    labels = {name: source.labels for name, source in features.items()}
+    views = {"biLM layer 1": lambda p: p[:, 0], "biLM layers 1..L joined": lambda p: p.reshape(len(p), -1)}
+    figures = {"train_documents": len(labels["train"]), "cpu_count": os.cpu_count(), "views": {}}
+    for view_name, view in views.items():
+        train, validation = view(pooled["train"]), (view(pooled["validation"]), labels["validation"])
+        runs = {}
+        for run_name, threads in (("blas_default_threads", None), ("one_blas_thread", 1)):
+            started = time.perf_counter()
+            accuracy = probe_scores(train, labels["train"], {"validation": validation}, blas_threads=threads)
+            runs[run_name] = {"seconds": time.perf_counter() - started, "validation": accuracy["validation"]}
+        runs["ratio"] = runs["blas_default_threads"]["seconds"] / runs["one_blas_thread"]["seconds"]
+        figures["views"][view_name] = {"features": int(train.shape[1]), **runs}
+        print(f"probe {view_name} ({train.shape[0]} x {train.shape[1]}): BLAS default threads "
+              f"{runs['blas_default_threads']['seconds']:.1f} s, one BLAS thread {runs['one_blas_thread']['seconds']:.1f} s "
+              f"({runs['ratio']:.1f}x); validation {runs['blas_default_threads']['validation']:.4f} / "
+              f"{runs['one_blas_thread']['validation']:.4f}")
     if json_path:
         write_json(json_path, figures)
     return figures

@@ -157,6 +157,14 @@ def bench_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def bench_probes(args: argparse.Namespace) -> int:
+    """Time the mean-pool probes with the BLAS's threads against one BLAS thread; return the exit code."""
+    from elmo_lib.bench import run_probes_benchmark
+
+    run_probes_benchmark(_study(args), json_path=args.json)
+    return 0
+
+
 def write_results(metrics_path, timings: dict, path) -> None:
     """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
     from elmo_lib.io import read_json, write_json
@@ -342,6 +350,10 @@ def build_parser() -> argparse.ArgumentParser:
     bpr.add_argument("--documents", type=int, default=1000, help="how many test texts (default 1000)")
     bpr.add_argument("--json", help="also write the figures to this JSON file")
     bpr.set_defaults(func=bench_predict)
+    bprobe = bench_commands.add_parser("probes", help="the mean-pool probes with the BLAS's threads against one")
+    _add_profile_arguments(bprobe)
+    bprobe.add_argument("--json", help="also write the figures to this JSON file")
+    bprobe.set_defaults(func=bench_probes)
     return parser
 
 

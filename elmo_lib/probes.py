@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from elmo_lib.embeddings.sweep import mean_pooled
 
@@ -27,11 +28,14 @@ def pooled_layers(values: np.ndarray, offsets: np.ndarray, chunk: int = 4096) ->
 
 
 def probe_scores(train: np.ndarray, y_train: np.ndarray, others: dict[str, tuple[np.ndarray, np.ndarray]],
-                 seed: int = 0) -> dict[str, float]:
+                 seed: int = 0, blas_threads: int | None = 1) -> dict[str, float]:
     """Return {split: accuracy} of a standardised logistic regression fit on (train, y_train)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, random_state=seed))
-    model.fit(train, y_train)
-    return {name: float(model.score(x, y)) for name, (x, y) in others.items()}
+    # one BLAS thread by default: on 2 cores a threaded BLAS made these fits many times slower at the smoke profile
+    # and about 1.5-2x slower at cpu (`elmo-lib bench probes`); None: the BLAS's own thread count
+    with threadpool_limits(limits=blas_threads, user_api="blas"):
+        model.fit(train, y_train)
+        return {name: float(model.score(x, y)) for name, (x, y) in others.items()}
 
 
 def pooled_probes(pooled: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:

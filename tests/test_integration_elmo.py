@@ -45,6 +45,13 @@ def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
     assert [figures[name]["precision"] for name in ("per_document", "vectorised", "vectorised_bf16")] == [
         "fp32", "fp32", "bf16"]
     assert figures["ratio"] > 0 and figures["ratio_fp32_over_bf16"] > 0 and (tmp_path / "classify.json").is_file()
+    # bench probes on the same layers: the BLAS's own threads against one, same features, same accuracy scale
+    from elmo_lib.bench import run_probes_benchmark
+    probes = run_probes_benchmark(study, json_path=str(tmp_path / "probes.json"))
+    assert set(probes["views"]) == {"biLM layer 1", "biLM layers 1..L joined"} and (tmp_path / "probes.json").is_file()
+    for view in probes["views"].values():
+        assert view["ratio"] > 0 and 0.25 < view["one_blas_thread"]["validation"] <= 1
+        assert abs(view["one_blas_thread"]["validation"] - view["blas_default_threads"]["validation"]) < 0.05
 
 
 @pytest.mark.integration
