@@ -60,7 +60,9 @@ def mcnemar(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> dict:
 
 
 def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
-    """Return McNemar's test between every pair of models on the test predictions."""
+    """Return McNemar's test between every pair of models on the test predictions (no rows for a single model)."""
+    columns = ["model A", "model B", "a", "b", "accuracy A − B (points)", "only A right", "only B right", "p-value",
+               f"significant at {alpha}"]
     rows = []
     for a, b in itertools.combinations(results, 2):
         test = mcnemar(y_true, results[a]["test_predictions"], results[b]["test_predictions"])
@@ -68,7 +70,7 @@ def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float 
                      "accuracy A − B (points)": 100 * (results[a]["test"]["accuracy"] - results[b]["test"]["accuracy"]),
                      "only A right": test["only_a_right"], "only B right": test["only_b_right"],
                      "p-value": test["p_value"], f"significant at {alpha}": test["p_value"] < alpha})
-    return pd.DataFrame(rows).round(4)
+    return pd.DataFrame(rows, columns=columns).round(4)
 
 
 def lambda_frame(results: dict[str, dict]) -> pd.DataFrame:
@@ -123,6 +125,9 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     """Return the report's findings as Markdown, every claim computed from `results` and `significance`."""
     acc = {key: record["test"]["accuracy"] for key, record in results.items()}
     ranked = sorted(acc, key=lambda k: (-acc[k], k))
+    if len(ranked) == 1:
+        return (f"- **{label(ranked[0])}** is the only row of this run: test accuracy {acc[ranked[0]]:.4f}. "
+                "Nothing is compared.")
     best, runner_up = ranked[0], ranked[1]
     lines = [f"- **{label(best)} is best** on the test set with accuracy {acc[best]:.4f}, "
              f"{_points(acc[best] - acc[runner_up])} ahead of {label(runner_up)} ({acc[runner_up]:.4f})."]

@@ -46,8 +46,11 @@ def test_elmo_three_modes_end_to_end(shared_dir, tmp_path):
         "fp32", "fp32", "bf16"]
     assert figures["ratio"] > 0 and figures["ratio_fp32_over_bf16"] > 0 and (tmp_path / "classify.json").is_file()
     # bench probes on the same layers: the BLAS's own threads against one, same features, same accuracy scale
+    from threadpoolctl import threadpool_limits
+
     from elmo_lib.bench import run_probes_benchmark
-    probes = run_probes_benchmark(study, json_path=str(tmp_path / "probes.json"))
+    with threadpool_limits(limits=1, user_api="blas"):  # both runs single-threaded: the wiring is checked, not speed
+        probes = run_probes_benchmark(study, json_path=str(tmp_path / "probes.json"))
     assert set(probes["views"]) == {"biLM layer 1", "biLM layers 1..L joined"} and (tmp_path / "probes.json").is_file()
     for view in probes["views"].values():
         assert view["ratio"] > 0 and 0.25 < view["one_blas_thread"]["validation"] <= 1

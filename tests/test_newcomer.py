@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_report_from_a_subfolder_with_relative_paths_and_one_elmo_mode(shared_dir, tmp_path):
+def test_report_from_a_subfolder_with_relative_paths_and_only_the_rows_asked_for(shared_dir, tmp_path):
+    """The TF-IDF row alone, so this costs seconds; the whole smoke report also runs from a subfolder with relative
+    paths (tests/conftest.py, smoke_report)."""
     cwd = ROOT / "tests"  # a folder of the checkout that is not its root
     out = tmp_path / "report"
     # a global "elmo-lib" kernelspec left by another checkout whose Python is gone: the report runs this Python anyway
@@ -32,14 +34,14 @@ def test_report_from_a_subfolder_with_relative_paths_and_one_elmo_mode(shared_di
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd),
-                          "--set", 'elmo.modes=["trainable"]', "--set", "elmo.concat_modes=[]"],
+                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", 'static_methods=["tfidf"]'],
                          capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert (out / "index.html").is_file() and (out / "metrics.json").is_file()
     assert not (out / "report.pdf").exists() and "(no PDF)" in run.stdout
     assert oct((out / "metrics.json").stat().st_mode & 0o777) == oct(0o666 & ~_umask())
     models = json.loads((out / "metrics.json").read_text())["models"]
-    assert [key for key in models if key.startswith("elmo_")] == ["elmo_trainable"]  # elmo.modes is honoured
+    assert list(models) == ["tfidf"]  # elmo.modes and static_methods are honoured
     executed = nbformat.read(out / "notebooks" / "01_data.ipynb", as_version=4)
     assert executed.metadata.kernelspec.name == "elmo-lib"  # opens in Jupyter with the project's kernel
 

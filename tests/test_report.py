@@ -50,6 +50,13 @@ def test_narrative_is_computed_from_the_numbers():
     assert "**SVD is best**" in text and "Frozen λ gains 4.0 points" in text and "trails the best static one" in text
     assert "is **missed** by ELMo, trainable λ (13.0 points below), ELMo, frozen λ (9.0 points below)" in text
 
+    # a run of one row (e.g. static_methods=["tfidf"], no ELMo modes) compares nothing and says so
+    results, y = _results({"svd": 0.81})
+    significance = report.pairwise_mcnemar(results, y)
+    assert len(significance) == 0 and "p-value" in significance.columns
+    assert report.narrative(results, significance) == ("- **SVD** is the only row of this run: test accuracy 0.8100. "
+                                                       "Nothing is compared.")
+
 
 def test_tables_have_every_class_and_model():
     results, _ = _results({key: 0.9 for key in KEYS})

@@ -28,12 +28,15 @@ def _need(tool: str | None, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def smoke_report(shared_dir, tmp_path_factory):
-    """Build the smoke report once (into a temporary folder) and return that folder."""
+    """Build the smoke report once (into a temporary folder) and return that folder; as a newcomer would, from a
+    subfolder of the checkout with relative paths (the notebooks' folder left to its default)."""
     _need(find_browser(), "chromium")
-    out = tmp_path_factory.mktemp("report")
-    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--out", str(out),
-                          "--notebooks", str(ROOT / "notebooks"), "--artifacts", str(ROOT / "artifacts")],
-                         capture_output=True, text=True, timeout=900, cwd=ROOT)
+    out, cwd = tmp_path_factory.mktemp("report"), ROOT / "tests"
+    env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd)}
+    env.pop("ELMO_ARTIFACTS", None)
+    run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke",
+                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd)],
+                         capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return out
 
