@@ -154,7 +154,8 @@ def test_two_concurrent_runs_one_waits_out_with_the_holders_pid(shared_dir, tmp_
     import time
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     common = ["--profile", "smoke", "--data-dir", str(shared_dir), "--artifacts", str(tmp_path)]
-    first = subprocess.Popen([sys.executable, "-m", "elmo_lib", "pretrain", *common],
+    # two biLM epochs: long enough to still be running when the second run has started and given up
+    first = subprocess.Popen([sys.executable, "-m", "elmo_lib", "pretrain", *common, "--set", "pretrain.epochs=2"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lock = tmp_path / ".lock"
     deadline = time.time() + 60
