@@ -1,0 +1,60 @@
+"""Seed spread of the rows the cpu target compares: three classifier seeds of SVD, skip-gram and the trainable- and
+frozen-λ ELMo rows, over one biLM and one set of static vectors (only the classifiers are retrained).
+
+Run `python benchmarks/seeds_cpu.py ARTIFACTS [OUT.json]` with AG_NEWS_DIR set, on the artifacts folder of a
+`cpu` report: seed 0 of every row is that report's (read from cache), seeds 1 and 2 are trained and cached
+beside it. Prints the report's seed-variance table and writes benchmarks/seeds_cpu.json by default.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from elmo_lib import report
+from elmo_lib.config import get_profile
+from elmo_lib.io import write_json
+from elmo_lib.study import Study
+
+STATIC, ELMO = ("svd", "skipgram"), ("trainable", "frozen")
+OVERRIDES = {"seeds": 3, "learning_curve": (), "ablations": (), "static_methods": STATIC, "elmo.modes": ELMO,
+             "elmo.concat_modes": ()}
+
+
+def main(artifacts: str, out: str) -> None:
+    """Train the missing seeds, print the seed-variance table and write the figures to `out`."""
+    study = Study(get_profile("cpu", OVERRIDES), artifacts, OVERRIDES)
+    started = time.perf_counter()
+    runs = study.seed_results()
+    seconds = time.perf_counter() - started
+    results = study.results()
+    frame = report.seed_frame(runs, results, study.corpus.test.labels)
+    sentence = report.distinguishable_sentence(frame, results)
+    print(frame.to_string(), sentence, sep="\n")
+    test = {key: [r["test"]["accuracy"] for r in records] for key, records in runs.items()}
+    mean = {key: float(np.mean(values)) for key, values in test.items()}
+    best_static = max(STATIC, key=lambda key: mean[key])
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    write_json(out, {
+        "profile": "cpu", "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in OVERRIDES.items()},
+        "git_commit": commit, "bilm_sha256": study.bilm.digest, "wall_seconds_new_seeds": round(seconds, 1),
+        "per_seed": {key: [{"seed": r["settings"]["classifier"]["seed"], "validation": r["validation"]["accuracy"],
+                            "test": r["test"]["accuracy"], "stop": r.get("stop_reason"), "best_epoch": r.get("best_epoch")}
+                           for r in records] for key, records in runs.items()},
+        "mean_test": mean, "sd_test": {key: float(np.std(values, ddof=1)) for key, values in test.items()},
+        "mean_validation": {key: float(np.mean([r["validation"]["accuracy"] for r in records]))
+                            for key, records in runs.items()},
+        "best_static_by_mean_test": best_static,
+        "elmo_at_or_above_best_static_by_mean_test": {k: mean[k] >= mean[best_static] for k in mean if k.startswith("elmo_")},
+        "median_seed_bootstrap": json.loads(frame.reset_index().to_json(orient="records")),
+        "distinguishable": sentence})
+    print(f"figures: {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).with_name("seeds_cpu.json")))
