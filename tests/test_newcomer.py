@@ -44,6 +44,8 @@ def test_report_from_a_subfolder_with_relative_paths_and_only_the_rows_asked_for
     assert list(models) == ["tfidf"]  # elmo.modes and static_methods are honoured
     executed = nbformat.read(out / "notebooks" / "01_data.ipynb", as_version=4)
     assert executed.metadata.kernelspec.name == "elmo-lib"  # opens in Jupyter with the project's kernel
+    # no ELMo row asked for: the report trains no biLM (it used to, for its pretraining plot) and says so
+    assert "No ELMo row in this run, so no biLM was trained." in (out / "notebooks" / "04_report.ipynb").read_text()
 
 
 def _umask() -> int:
