@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.slow
 def test_report_from_a_subfolder_with_relative_paths_and_only_the_rows_asked_for(shared_dir, tmp_path):
     """The TF-IDF row alone, so this costs seconds; the whole smoke report also runs from a subfolder with relative
-    paths (tests/conftest.py, smoke_report)."""
+    paths (the smoke_report fixture of tests/test_report_build.py)."""
     cwd = ROOT / "tests"  # a folder of the checkout that is not its root
     out = tmp_path / "report"
     # a global "elmo-lib" kernelspec left by another checkout whose Python is gone: the report runs this Python anyway
@@ -108,10 +108,10 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shar
     previous = {name: f"last good {name}".encode() for name in ("index.html", "metrics.json", "report.pdf")}
     for name, content in previous.items():
         (out / name).write_bytes(content)
-    static_only = {"elmo.modes": "[]", "elmo.concat_modes": "[]"}  # fails in the first row; no biLM needed before it
+    # static rows only: the run fails in the first row, and no biLM is needed before it
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts"),
-                          *[arg for key, value in static_only.items() for arg in ("--set", f"{key}={value}")]],
+                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]"],
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 1
     first = model_keys(get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": []}))[0]
