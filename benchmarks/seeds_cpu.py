@@ -8,7 +8,6 @@ beside it. Prints the report's seed-variance table and writes benchmarks/seeds_c
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 from elmo_lib import report
 from elmo_lib.config import get_profile
 from elmo_lib.io import write_json
+from elmo_lib.provenance import git_commit
 from elmo_lib.study import Study
 
 STATIC, ELMO = ("svd", "skipgram"), ("trainable", "frozen")
@@ -38,11 +38,9 @@ def main(artifacts: str, out: str) -> None:
     test = {key: [r["test"]["accuracy"] for r in records] for key, records in runs.items()}
     mean = {key: float(np.mean(values)) for key, values in test.items()}
     best_static = max(STATIC, key=lambda key: mean[key])
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
     write_json(out, {
         "profile": "cpu", "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in OVERRIDES.items()},
-        "git_commit": commit, "bilm_sha256": study.bilm.digest, "wall_seconds_new_seeds": round(seconds, 1),
+        "git_commit": git_commit(), "bilm_sha256": study.bilm.digest, "wall_seconds_new_seeds": round(seconds, 1),
         "per_seed": {key: [{"seed": r["settings"]["classifier"]["seed"], "validation": r["validation"]["accuracy"],
                             "test": r["test"]["accuracy"], "stop": r.get("stop_reason"), "best_epoch": r.get("best_epoch")}
                            for r in records] for key, records in runs.items()},
