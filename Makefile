@@ -32,7 +32,7 @@ report: setup
 
 # unit and integration tests, then the notebooks at the smoke profile (nbval checks the data statistics exactly)
 test: setup
-	$(PY) -m pytest -q --nbval-lax --nbval-current-env tests notebooks
+	$(PY) -m pytest -q -n auto --nbval-lax --nbval-current-env tests notebooks
 
 data: setup
 	$(PY) -m elmo_lib data download --data-dir "$(AG_NEWS_DIR)"
