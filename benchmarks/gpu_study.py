@@ -74,7 +74,9 @@ def main() -> None:
         results["stages"][stage] = time.perf_counter() - t
         save()
     results["pretraining"] = study.bilm.log["epochs"]
-    order = args.rows or sorted(study.model_keys(), key=lambda k: (not k.startswith("elmo_"), k != "elmo_trainable"))
+    # the frozen-biLM ELMo rows first (trainable λ leading), the fine-tuned row after them, then the static rows
+    order = args.rows or sorted(study.model_keys(), key=lambda k: (not k.startswith("elmo_"), k == "elmo_finetuned",
+                                                                   k != "elmo_trainable"))
     for key in order:
         if time.perf_counter() - started > args.budget:
             results["rows"][key] = "not run (time budget)"

@@ -10,13 +10,14 @@ from typing import Sequence
 
 import numpy as np
 
+from elmo_lib import registry
 from elmo_lib.checkpoint import CheckpointError
 from elmo_lib.config import PROFILES, DataConfig, get_profile, parse_overrides
 from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
 from elmo_lib.embeddings.mixing import MIX_MODES
 from elmo_lib.io import atomic_path
 from elmo_lib.predict import PredictError
-from elmo_lib.registry import BASELINES, STATIC_METHODS, elmo_key
+from elmo_lib.registry import BASELINES, BILM_ARMS, STATIC_METHODS, elmo_key
 
 
 def data_check(args: argparse.Namespace) -> int:
@@ -126,10 +127,13 @@ def pretrain(args: argparse.Namespace) -> int:
 
 
 def elmo(args: argparse.Namespace) -> int:
-    """Pretrain or reuse the biLM and train the classifier in each mixing mode; return the exit code."""
+    """Pretrain or reuse the biLM and train the classifier of each ELMo row (or of the --mode rows alone); return
+    the exit code."""
     study = _study(args)
-    for mode in args.mode or study.profile.elmo.modes:
-        print(f"{elmo_key(mode)}: test accuracy {study.elmo(mode)['test']['accuracy']:.4f}")
+    keys = [elmo_key(mode) for mode in args.mode] if args.mode else [
+        row.key for row in registry.rows(study.profile).values() if row.arm in BILM_ARMS]
+    for key in keys:
+        print(f"{key}: test accuracy {study.result(key)['test']['accuracy']:.4f}")
     return 0
 
 
@@ -302,10 +306,10 @@ def build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--log-json", help="write per-step losses and per-epoch perplexities here")
     pre.set_defaults(func=pretrain)
 
-    el = commands.add_parser("elmo", help="pretrain or reuse the biLM, then classify in each mixing mode")
+    el = commands.add_parser("elmo", help="pretrain or reuse the biLM, then train the classifier of every ELMo row")
     _add_profile_arguments(el)
     el.add_argument("--mode", action="append", choices=list(MIX_MODES),
-                    help="only these modes (repeatable; default: the profile's elmo.modes)")
+                    help="only the row of this mixing mode (repeatable; default: every ELMo row of the profile)")
     el.set_defaults(func=elmo)
 
     rep = commands.add_parser("report", help="run the notebooks with papermill and render report/ (HTML, PDF, metrics.json)")

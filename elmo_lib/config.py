@@ -149,6 +149,10 @@ class ElmoClassifierConfig:
     # rate Adam soon moves its 786k weights far from that start (cpu profile, validation after 3 epochs: 0.884 at
     # 1.0, 0.898 at 0.1); None: 1.0. In the function row's cache key only.
     function_lr_scale: float | None = field(default=0.1, metadata={"key_if_set": True})
+    # None: no fine-tuned row. A number: add the row elmo_finetuned (trainable λ, and the biLM's top layer recomputed
+    # by trainable copies of its top LSTMs, learning at this multiple of the classifier's rate), kept apart from the
+    # frozen-biLM rows the study compares. In that row's cache key only.
+    finetune_lr_scale: float | None = field(default=None, metadata={"key_if_set": True})
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,7 @@ def _profiles() -> dict[str, Profile]:
         bilm=BiLMConfig(embed_dim=32, hidden=64, cutoffs=(500, 2000)),
         pretrain=PretrainConfig(epochs=4, lr=3e-3, warmup_steps=10, checkpoint_every=50),
         learning_curve=(0.1, 0.3),
+        elmo=ElmoClassifierConfig(finetune_lr_scale=0.1),
     )
     layer_norms = ("elmo.layer_norm='masked'", "elmo.layer_norm='token'")
     # cpu: one seed and two small fractions keep its time; --set seeds=3 --set "learning_curve=(0.01,0.03,0.1,0.3)"
@@ -195,6 +200,8 @@ def _profiles() -> dict[str, Profile]:
     # the function row's validation 0.904 at patience 2, 0.915 at 3 in a scratch run); bf16 autocast, a function-row
     # epoch 1.67x faster than fp32 on this CPU with avx512_bf16 (benchmarks/classify_function_cpu.json); on a CPU
     # without native bf16, --set classifier.precision=fp32
+    # cpu leaves out the fine-tuned row (elmo.finetune_lr_scale): on its layers each epoch cost 1.9x trainable λ's,
+    # and it did no better on validation (benchmarks/finetuned_cpu.json)
     cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=30, patience=3, precision="bf16"),
                   ablations=("bilm.embed_init=None", "elmo.layer_norm='token'"),
                   pretrain=PretrainConfig(epochs=3), learning_curve=(0.01, 0.1))
@@ -202,6 +209,7 @@ def _profiles() -> dict[str, Profile]:
                    ablations=("bilm.embed_init=None", *layer_norms, "bilm.unk_dropout=0.0"),
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
                    bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5),
+                   elmo=ElmoClassifierConfig(finetune_lr_scale=0.1),
                    seeds=3, learning_curve=(0.01, 0.03, 0.1, 0.3))
     # full's settings, but the biLM trains until validation perplexity stops improving (cap 40 epochs)
     best = dataclasses.replace(full, name="best", pretrain=PretrainConfig(epochs=40, stop_patience=2))
@@ -224,7 +232,7 @@ BOUNDS = {"data.val_fraction": (0.01, 0.5), "data.max_train_rows": (1, None), "d
           "bilm.unk_dropout": (0.0, 1.0), "classifier.train_fraction": (1e-4, 1.0), "learning_curve": (1e-4, 1.0)}
 POSITIVE = ("seeds", "dim", "hidden", "layers", "embed_dim", "batch_size", "epochs", "max_epochs", "patience", "lr",
             "n_iter", "negative", "windows", "epoch_curve_documents", "checkpoint_every", "clip_norm", "max_steps_per_epoch",
-            "max_batches_per_epoch", "div_value", "cutoffs")
+            "max_batches_per_epoch", "div_value", "cutoffs", "finetune_lr_scale")
 
 
 def _conforms(value: Any, hint: Any) -> bool:

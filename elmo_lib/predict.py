@@ -16,6 +16,7 @@ from typing import Sequence, TextIO
 import numpy as np
 
 from elmo_lib.data import CLASS_NAMES
+from elmo_lib.registry import BILM_ARMS
 
 
 class PredictError(ValueError):
@@ -70,7 +71,7 @@ def predictor_for(study, model: str) -> Predictor:
     with contextlib.redirect_stdout(sys.stderr):  # loading messages never mix with predictions on stdout
         vocab = Vocabulary.load(study.stage_dir("data") / "vocab.json")
         classifier = load_trained(model, make_encoder, study.profile.classifier, weights)
-        bilm = study.bilm.model if record["settings"].get("arm") == "elmo" else None
+        bilm = study.bilm.model if record["settings"].get("arm") in BILM_ARMS else None
     device = choose_device(study.profile.classifier.device, announce=False)
     return Predictor(model, classifier.to(device), vocab, study.profile.data.max_tokens, bilm, device,
                      study.profile.elmo.feature_dtype, study.profile.classifier.precision or "auto")

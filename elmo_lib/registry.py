@@ -3,6 +3,8 @@
     rows = profile.static_methods                                   (tfidf, svd, skipgram, ...)
          + elmo_<mode>            for each mode in profile.elmo.modes
          + elmo_<mode>_<static>   for each mode in profile.elmo.concat_modes, joined with elmo.concat_static
+         + elmo_finetuned         when profile.elmo.finetune_lr_scale is set: trainable λ over a biLM whose
+                                  top layer is fine-tuned (arm "finetuned", apart from the frozen-biLM rows)
 
 The CLI's choices, the study's stages, the report's notebook plan and every table read these rows.
 A static method is one entry in STATIC_METHODS (word vectors fed to the shared classifier) or in
@@ -28,20 +30,30 @@ BASELINES: dict[str, str] = {
 }
 LABELS = {"tfidf": "TF-IDF + logistic regression", "svd": "SVD", "skipgram": "Skip-gram",
           "elmo_trainable": "ELMo, trainable λ", "elmo_frozen": "ELMo, frozen λ",
-          "elmo_function": "ELMo, learnable function", "elmo_trainable_skipgram": "ELMo (trainable λ) + skip-gram"}
+          "elmo_function": "ELMo, learnable function", "elmo_trainable_skipgram": "ELMo (trainable λ) + skip-gram",
+          "elmo_finetuned": "ELMo, top biLM layer fine-tuned"}
 REFERENCE_TEST_ACCURACY = {"svd": 0.87, "skipgram": 0.90, "elmo_trainable": 0.91, "elmo_frozen": 0.85,
                            "elmo_function": 0.90}
 
 
+FINETUNED_KEY = "elmo_finetuned"
+BILM_ARMS = ("elmo", "finetuned")   # the arms whose rows read the biLM: frozen (elmo) and fine-tuned
+
+
 @dataclass(frozen=True)
 class Row:
-    """One model of the study: its key, its arm ("static" or "elmo"), the method or mixing mode, and for
-    ELMo rows the static vectors joined to the mix (or None)."""
+    """One model of the study: its key, its arm ("static", "elmo", or "finetuned" where the biLM's top layer
+    trains), the method or mixing mode, and for ELMo rows the static vectors joined to the mix (or None)."""
 
     key: str
     arm: str
     method: str
     concat_static: str | None = None
+
+    @property
+    def finetuned(self) -> bool:
+        """Return whether this row fine-tunes the biLM's top layer."""
+        return self.arm == "finetuned"
 
 
 def elmo_key(mode: str, concat_static: str | None = None) -> str:
@@ -56,6 +68,8 @@ def rows(profile: Profile) -> dict[str, Row]:
     if profile.elmo.concat_static:
         found += [Row(elmo_key(mode, profile.elmo.concat_static), "elmo", mode, profile.elmo.concat_static)
                   for mode in profile.elmo.concat_modes]
+    if profile.elmo.finetune_lr_scale is not None:
+        found.append(Row(FINETUNED_KEY, "finetuned", "trainable"))
     return {row.key: row for row in found}
 
 

@@ -141,8 +141,8 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
         word = "loses" if gap > 0 else "gains"
         lines.append(f"- Frozen λ {word} {_points(gap)} against trainable λ "
                      f"({acc['elmo_frozen']:.4f} vs {acc['elmo_trainable']:.4f}).")
-    elmo_keys = [k for k in acc if results[k]["settings"].get("arm") == "elmo"]
-    static_keys = [k for k in acc if results[k]["settings"].get("arm") != "elmo"]
+    elmo_keys = [k for k in acc if results[k]["settings"].get("arm") == "elmo"]  # the frozen-biLM rows
+    static_keys = [k for k in acc if results[k]["settings"].get("arm") == "static"]
     if elmo_keys and static_keys:
         best_elmo = max(elmo_keys, key=lambda k: acc[k])
         best_static = max(static_keys, key=lambda k: acc[k])
@@ -162,6 +162,14 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
         else:
             lines.append(f"- Every contextual row is at or above the best static row ({label(best_static)}, "
                          f"{acc[best_static]:.4f}).")
+    for key in (k for k in ranked if results[k]["settings"].get("arm") == "finetuned"):
+        line = (f"- {label(key)} ({acc[key]:.4f}) trains the biLM's top layer, so it stands apart from the "
+                f"frozen-biLM comparison above")
+        if "elmo_trainable" in acc:
+            gap = acc[key] - acc["elmo_trainable"]
+            line += (f"; it is {_points(gap)} {'ahead of' if gap > 0 else 'behind'} the same mix over the frozen "
+                     f"biLM ({label('elmo_trainable')}, {acc['elmo_trainable']:.4f})")
+        lines.append(line + ".")
     n_significant = int(significance[f"significant at {alpha}"].sum())
     lines.append(f"- {n_significant} of {len(significance)} model pairs differ significantly at α = {alpha}.")
     return "\n".join(lines)
@@ -329,7 +337,7 @@ def distinguishable_sentence(frame: pd.DataFrame, results: dict[str, dict]) -> s
     """Return a Markdown sentence per ELMo row: distinguishable or not from the best static row, by whether the
     bootstrap intervals of their median-seed accuracies overlap."""
     arms = {row.key: results[row.key]["settings"].get("arm") for row in frame.itertuples()}
-    statics = frame[[arms[k] != "elmo" for k in frame["key"]]]
+    statics = frame[[arms[k] == "static" for k in frame["key"]]]
     elmos = frame[[arms[k] == "elmo" for k in frame["key"]]]
     if statics.empty or elmos.empty:
         return "Only one arm was run, so there is nothing to compare."
@@ -384,7 +392,7 @@ def learning_curve_sentence(entries: list[dict], results: dict[str, dict]) -> st
     means = frame[frame["fraction"] == smallest].groupby("model")["test_accuracy"].mean()
     arms = {k: results[k]["settings"].get("arm") for k in means.index}
     elmo = means[[arms[k] == "elmo" for k in means.index]]
-    static = means[[arms[k] != "elmo" for k in means.index]]
+    static = means[[arms[k] == "static" for k in means.index]]
     if elmo.empty or static.empty:
         return f"At {smallest:g} of the labels the best row is {label(means.idxmax())} ({means.max():.4f})."
     e, s = elmo.idxmax(), static.idxmax()

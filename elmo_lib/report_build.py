@@ -17,7 +17,7 @@ from pathlib import Path
 from elmo_lib.config import Profile, get_profile
 from elmo_lib.io import write_json
 from elmo_lib.paths import project_root
-from elmo_lib.registry import rows
+from elmo_lib.registry import BILM_ARMS, rows
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
@@ -31,7 +31,7 @@ def notebook_plan(profile: Profile) -> list[tuple[str, str, dict]]:
     """Return (run name, notebook stem, extra parameters) in execution order, one model run per registry key."""
     models = rows(profile)
     plan = [("01_data", "01_data", {})]
-    if any(row.arm == "elmo" for row in models.values()):
+    if any(row.arm in BILM_ARMS for row in models.values()):
         plan.append(("02_elmo_pretrain", "02_elmo_pretrain", {}))
     plan += [(f"03_model_{key}", "03_model", {"model": key}) for key in models]
     plan.append(("04_report", "04_report", {}))

@@ -20,7 +20,15 @@ from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.io import file_digest, read_json, write_json
-from elmo_lib.registry import BASELINES, elmo_key, model_keys, rows, trainer
+from elmo_lib.registry import (
+    BASELINES,
+    BILM_ARMS,
+    FINETUNED_KEY,
+    elmo_key,
+    model_keys,
+    rows,
+    trainer,
+)
 from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidecar
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
@@ -278,37 +286,42 @@ class Study:
         print(f"biLM layers: {gib:.2f} GiB ({dtype}) in {folder}")
         return features
 
-    def elmo(self, mode: str, concat_static: str | None = None) -> dict:
+    def elmo(self, mode: str, concat_static: str | None = None, finetuned: bool = False) -> dict:
         """Return the metrics record of the classifier over the biLM layers mixed by `mode` (joined with the
-        static vectors of `concat_static`, if given), from cache when present."""
+        static vectors of `concat_static`, if given; with the biLM's top layer fine-tuned if `finetuned`), from
+        cache when present."""
         from elmo_lib.embeddings.mixing import mix_weights
-        key = elmo_key(mode, concat_static)
-        path = self._elmo_record_path(mode, concat_static, self.bilm.digest)
+        key = FINETUNED_KEY if finetuned else elmo_key(mode, concat_static)
+        path = self._elmo_record_path(mode, concat_static, self.bilm.digest, finetuned)
 
         def compute() -> dict:
             features = self.elmo_features
-            settings = {"arm": "elmo", "mode": mode, "concat_static": concat_static, "bilm": asdict(self.profile.bilm),
-                        "pretrain": asdict(self.profile.pretrain), "bilm_sha256": self.bilm.digest,
-                        "classifier": asdict(self.profile.classifier), "elmo": asdict(self.profile.elmo)}
-            record = self._trained(path, key, self._elmo_encoder(mode, concat_static), features, settings,
+            settings = {"arm": "finetuned" if finetuned else "elmo", "mode": mode, "concat_static": concat_static,
+                        "bilm": asdict(self.profile.bilm), "pretrain": asdict(self.profile.pretrain),
+                        "bilm_sha256": self.bilm.digest, "classifier": asdict(self.profile.classifier),
+                        "elmo": asdict(self.profile.elmo)}
+            record = self._trained(path, key, self._elmo_encoder(mode, concat_static, finetuned), features, settings,
                                    describe=lambda encoder: mix_weights(getattr(encoder, "elmo", encoder).mixer))
             record["feature_cache_bytes"] = sum(f.nbytes() for f in features.values())
             return record
         return self._cached_record(path, compute, lambda: {
             "bilm.pt": self.bilm.digest, **({"vectors.npy": self._vectors_digest(concat_static)} if concat_static else {})})
 
-    def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str) -> Path:
+    def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str, finetuned: bool = False) -> Path:
         elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None,
-                                   function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None)
+                                   function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None,
+                                   finetune_lr_scale=self.profile.elmo.finetune_lr_scale if finetuned else None)
         static = getattr(self.profile, concat_static) if concat_static else None
-        return self.stage_dir(elmo_key(mode, concat_static), bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+        stage = FINETUNED_KEY if finetuned else elmo_key(mode, concat_static)
+        return self.stage_dir(stage, bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
 
-    def _elmo_encoder(self, mode: str, concat_static: str | None):
+    def _elmo_encoder(self, mode: str, concat_static: str | None, finetuned: bool = False):
         from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
         elmo = self.profile.elmo
 
         def make_encoder():
-            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale)
+            encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale,
+                                  elmo.finetune_lr_scale if finetuned else None)
             return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
         return make_encoder
 
@@ -323,8 +336,8 @@ class Study:
             raise NotTrainedError(f"{key} is scikit-learn's own model, not the shared classifier; predict serves "
                                   f"{[k for k in self.model_keys() if k not in BASELINES]}")
         how = f"run `make report PROFILE={self.profile.name}` or `elmo-lib " + (
-            f"elmo --profile {self.profile.name}`" if row.arm == "elmo" else f"static {key} --profile {self.profile.name}`")
-        if row.arm == "elmo":
+            f"elmo --profile {self.profile.name}`" if row.arm in BILM_ARMS else f"static {key} --profile {self.profile.name}`")
+        if row.arm in BILM_ARMS:
             start = self.profile.bilm.embed_init
             if start and sidecar_problem(self._vectors_path(start), full=False):
                 raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no {start} vectors for "
@@ -333,8 +346,9 @@ class Study:
             if sidecar_problem(checkpoint, full=False) or finished_state(checkpoint, self.profile.pretrain) is None:
                 raise NotTrainedError(f"{key} was never trained at profile {self.profile.name} (no finished biLM at "
                                       f"{checkpoint}); {how} first")
-            path = self._elmo_record_path(row.method, row.concat_static, read_json(sidecar_path(checkpoint))["sha256"])
-            make_encoder = self._elmo_encoder(row.method, row.concat_static)
+            path = self._elmo_record_path(row.method, row.concat_static, read_json(sidecar_path(checkpoint))["sha256"],
+                                          row.finetuned)
+            make_encoder = self._elmo_encoder(row.method, row.concat_static, row.finetuned)
         else:
             path, make_encoder = self._static_record_path(key), self._static_encoder(key)
         if sidecar_problem(path):
@@ -459,7 +473,7 @@ class Study:
         if key not in self.model_keys():
             raise KeyError(f"unknown model {key!r} for profile {self.profile.name}; choose one of {self.model_keys()}")
         row = rows(self.profile)[key]
-        return self.elmo(row.method, row.concat_static) if row.arm == "elmo" else self.static(key)
+        return self.elmo(row.method, row.concat_static, row.finetuned) if row.arm in BILM_ARMS else self.static(key)
 
     def results(self) -> dict[str, dict]:
         """Return every model's metrics record, computing what is missing; with several classifier seeds, each

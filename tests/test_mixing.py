@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from elmo_lib.classify import DocumentClassifier, fit_classifier
@@ -170,3 +171,37 @@ def test_the_function_mixer_learns_at_its_scaled_rate_and_every_other_weight_at_
     trainable_mix = build_classifier(lambda: ElmoEncoder(bilm, "trainable", 0, function_lr_scale=0.1),
                                      ClassifierConfig(hidden=8))
     assert [group["lr"] for group in parameter_groups(trainable_mix, lr=2e-3)] == [2e-3]
+
+
+def test_fine_tuned_top_layer_starts_at_the_cached_one_then_trains_apart_from_the_frozen_bilm():
+    from elmo_lib.embeddings.features import TopLayerFineTuner
+    from elmo_lib.optim import parameter_groups
+    corpus = tiny_corpus()
+    torch.manual_seed(0)
+    bilm = BiLM(len(corpus.vocab), TINY_BILM)
+    before = {k: v.clone() for k, v in bilm.state_dict().items()}
+    device = torch.device("cpu")
+    features = {name: compute_features(bilm, split, device, dtype="float32") for name, split in corpus.splits().items()}
+    # at its starting weights, the copy of the top LSTMs recomputes the cached top layer from the layer below
+    inputs, lengths = features["test"].batch(np.arange(len(corpus.test)))
+    top = TopLayerFineTuner(bilm, lr_scale=0.1).eval()
+    real = torch.arange(inputs["layers"].shape[2])[None, :] < lengths[:, None]
+    with torch.no_grad():
+        recomputed = top(inputs["layers"][:, -2], lengths)
+    torch.testing.assert_close(recomputed[real], inputs["layers"][:, -1][real], rtol=0, atol=1e-5)
+    # so the fine-tuned encoder starts where the frozen one is, and then only its copies and the mix train
+    frozen, tuned = ElmoEncoder(bilm, "trainable", 3).eval(), ElmoEncoder(bilm, "trainable", 3, finetune_lr_scale=0.1).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(tuned(**inputs)[real], frozen(**inputs)[real], rtol=0, atol=1e-5)
+    model = DocumentClassifier(tuned.train(), hidden=8, dropout=0.0)
+    groups = parameter_groups(model, 1e-2)
+    assert [g["lr"] for g in groups] == [1e-2, pytest.approx(1e-3)]
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for p in tuned.top.parameters()}
+    start = {k: v.clone() for k, v in tuned.top.state_dict().items()}
+    fit_classifier(model, features["train"], features["validation"],
+                   ClassifierConfig(hidden=8, max_epochs=1, batch_size=16), device)
+    assert not torch.equal(tuned.top.forward_lstm.weight_hh_l0, start["forward_lstm.weight_hh_l0"])
+    assert not torch.equal(tuned.top.backward_lstm.weight_ih_l0, start["backward_lstm.weight_ih_l0"])
+    for key, value in bilm.state_dict().items():
+        assert torch.equal(value, before[key]), key
+    assert not any(p.requires_grad for p in bilm.parameters())

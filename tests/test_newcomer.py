@@ -34,7 +34,8 @@ def test_report_from_a_subfolder_with_relative_paths_and_only_the_rows_asked_for
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd),
-                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", 'static_methods=["tfidf"]'],
+                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", "elmo.finetune_lr_scale=None",
+                          "--set", 'static_methods=["tfidf"]'],
                          capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     assert (out / "index.html").is_file() and (out / "metrics.json").is_file()
@@ -111,10 +112,10 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shar
     # static rows only: the run fails in the first row, and no biLM is needed before it
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                           "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts"),
-                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]"],
+                          "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", "elmo.finetune_lr_scale=None"],
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 1
-    first = model_keys(get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": []}))[0]
+    first = model_keys(get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": [], "elmo.finetune_lr_scale": None}))[0]
     assert f"notebook 03_model.ipynb (03_model_{first}) failed in cell 3 (counting from 0, `x = 1`)" in run.stderr, run.stderr
     assert "deliberate failure" in run.stderr and "untouched" in run.stderr
     for name, content in previous.items():  # the last good report is byte-identical

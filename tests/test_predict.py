@@ -26,7 +26,7 @@ def trained(shared_dir, tmp_path_factory):
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("key", ["svd", "elmo_frozen"])
+@pytest.mark.parametrize("key", ["svd", "elmo_frozen", "elmo_finetuned"])
 def test_predict_gives_the_stored_test_predictions(trained, key):
     root, overrides, results = trained
     texts = split_news(get_profile("smoke", overrides).data)["test"].texts

@@ -15,7 +15,7 @@ def _results(accuracies: dict[str, float], n: int = 400, seed: int = 0) -> tuple
         pred = y.copy()
         wrong = rng.permutation(n)[:int(round((1 - acc) * n))]
         pred[wrong] = (y[wrong] + 1) % 4
-        arm = "elmo" if key.startswith("elmo_") else "static"
+        arm = "finetuned" if key == "elmo_finetuned" else ("elmo" if key.startswith("elmo_") else "static")
         results[key] = model_result(key, {"train": (y, pred), "test": (y, pred)}, {"arm": arm})
         if key in ("elmo_trainable", "elmo_frozen"):
             results[key]["mix_weights"] = {"initial": {"lambda": [1 / 3] * 3, "gamma": 1.0},
@@ -110,3 +110,17 @@ def test_epoch_curve_sentence_and_frame_are_computed_from_the_curve():
     frame = report.epoch_curve_frame(curve)
     assert list(frame.index) == [1, 2, 3] and frame.loc[2, "biLM layers 0..L joined (val)"] == 0.76
     assert "no curve" in report.epoch_curve_sentence(curve[:1])
+
+
+def test_the_fine_tuned_row_is_reported_apart_from_the_frozen_bilm_comparison():
+    results, y = _results({"svd": 0.80, "skipgram": 0.85, "elmo_trainable": 0.84, "elmo_finetuned": 0.90})
+    significance = report.pairwise_mcnemar(results, y)
+    text = report.narrative(results, significance)
+    # the best contextual row and the aim count the frozen-biLM rows only; the fine-tuned row has its own line
+    assert "The best contextual model (ELMo, trainable λ, 0.8400) trails the best static one (Skip-gram, 0.8500)" in text
+    assert "is **missed** by ELMo, trainable λ (1.0 point below)." in text
+    assert ("- ELMo, top biLM layer fine-tuned (0.9000) trains the biLM's top layer, so it stands apart from the "
+            "frozen-biLM comparison above; it is 6.0 points ahead of the same mix over the frozen biLM "
+            "(ELMo, trainable λ, 0.8400).") in text
+    frame = report.seed_frame({k: [r] for k, r in results.items()}, results, y)
+    assert "fine-tuned" not in report.distinguishable_sentence(frame, results)

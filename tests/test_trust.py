@@ -72,7 +72,7 @@ def _small_study(shared_dir, root):
     from elmo_lib.study import Study
     overrides = {"data.data_dir": str(shared_dir), "data.max_train_rows": 600, "data.max_test_rows": 200,
                  "classifier.max_epochs": 1, "pretrain.epochs": 1, "svd.windows": [2], "elmo.modes": ["frozen"],
-                 "elmo.concat_modes": [], "static_methods": ["svd"]}
+                 "elmo.concat_modes": [], "elmo.finetune_lr_scale": None, "static_methods": ["svd"]}
     return Study(get_profile("smoke", overrides), root)
 
 
@@ -232,3 +232,17 @@ def test_the_function_learning_rate_keys_the_function_row_and_no_other(tmp_path)
         paths[scale] = {mode: study._elmo_record_path(mode, None, "a digest") for mode in ("trainable", "frozen", "function")}
     assert paths[0.1]["function"] != paths[0.5]["function"]
     assert paths[0.1]["trainable"] == paths[0.5]["trainable"] and paths[0.1]["frozen"] == paths[0.5]["frozen"]
+
+
+def test_the_fine_tuned_row_has_its_own_cache_key_and_leaves_every_other_rows_key_alone(tiny_dir, tmp_path):
+    from elmo_lib.config import get_profile
+    from elmo_lib.study import Study
+    without = Study(get_profile("smoke", {"data.data_dir": str(tiny_dir), "elmo.finetune_lr_scale": None}), tmp_path)
+    with_row = Study(get_profile("smoke", {"data.data_dir": str(tiny_dir)}), tmp_path)
+    digest = "0" * 64
+    for mode in ("trainable", "frozen", "function"):
+        assert with_row._elmo_record_path(mode, None, digest) == without._elmo_record_path(mode, None, digest)
+    tuned = with_row._elmo_record_path("trainable", None, digest, finetuned=True)
+    assert tuned.parts[-3] == "elmo_finetuned" and tuned != with_row._elmo_record_path("trainable", None, digest)
+    other_rate = Study(get_profile("smoke", {"data.data_dir": str(tiny_dir), "elmo.finetune_lr_scale": 0.2}), tmp_path)
+    assert other_rate._elmo_record_path("trainable", None, digest, finetuned=True) != tuned

@@ -6,6 +6,7 @@ in memory or memory-mapped, and served to the classifier batch by batch.
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -16,11 +17,11 @@ from torch import nn
 from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids, real_positions
 from elmo_lib.corpus import EncodedSplit
 from elmo_lib.device import autocast
-from elmo_lib.embeddings.bilm import BiLM
+from elmo_lib.embeddings.bilm import BiLM, reverse_padded
 from elmo_lib.embeddings.mixing import make_mixer
 from elmo_lib.embeddings.static import StaticEncoder
 from elmo_lib.progress import progress
-from elmo_lib.vocab import PAD_ID
+from elmo_lib.vocab import BOS_ID, EOS_ID, PAD_ID
 
 
 def freeze(model: nn.Module) -> nn.Module:
@@ -143,10 +144,12 @@ class ElmoEncoder(nn.Module):
     and variance over the batch's real tokens, as ScalarMix's do_layer_norm) or "token" (each
     token's vector over its own D features). No learned parameters; the biLM stays untouched.
     `function_lr_scale`: the learning-rate factor of the function mode's Linear (None: 1.0; see mixing.LayerFunction).
+    `finetune_lr_scale` (None: off): the top layer is recomputed from the cached one below it by trainable copies
+    of the biLM's top LSTMs, learning at this multiple of the classifier's rate (TopLayerFineTuner).
     """
 
     def __init__(self, bilm: BiLM, mode: str, frozen_seed: int, layer_norm: str = "none",
-                 function_lr_scale: float | None = 1.0):
+                 function_lr_scale: float | None = 1.0, finetune_lr_scale: float | None = None):
         super().__init__()
         if layer_norm not in LAYER_NORMS:
             raise ValueError(f"layer_norm must be one of {LAYER_NORMS}, not {layer_norm!r}")
@@ -158,8 +161,13 @@ class ElmoEncoder(nn.Module):
         self.out_dim = bilm.out_dim
         self.mode = mode
         self.mixer = make_mixer(mode, bilm.cfg.layers + 1, self.out_dim, frozen_seed, function_lr_scale or 1.0)
+        # the fine-tuned row only: the top layer recomputed by trainable copies of the biLM's top LSTMs
+        self.top = TopLayerFineTuner(bilm, finetune_lr_scale) if finetune_lr_scale is not None else None
 
     def forward(self, ids: torch.Tensor, layers: torch.Tensor) -> torch.Tensor:
+        if self.top is not None:
+            top = self.top(layers[:, -2].float(), (ids != PAD_ID).sum(dim=1))
+            layers = torch.cat([layers[:, :-1].float(), top.float().unsqueeze(1)], dim=1)
         h0 = self.layer0[ids].unsqueeze(1)
         stacked = torch.cat([h0, layers.to(h0.dtype)], dim=1)
         if self.layer_norm == "masked":
@@ -167,6 +175,45 @@ class ElmoEncoder(nn.Module):
         elif self.layer_norm == "token":
             stacked = F.layer_norm(stacked, stacked.shape[-1:])
         return self.mixer(stacked)
+
+
+class TopLayerFineTuner(nn.Module):
+    """(layer L-1, lengths) -> layer L (batch, time, D) of the biLM, recomputed by trainable copies of its top
+    forward and backward LSTMs; the biLM itself stays frozen and untouched.
+
+    Each document was read as `<bos> w .. <eos>`, and the cache keeps the words' positions only. The top forward
+    LSTM's first input is layer L-1's forward state at <bos>, and the top backward LSTM's first input is layer
+    L-1's backward state at <eos>; each depends on that one token alone, so it is the same for every document and
+    is kept once. With them, the copies at their starting weights give the cached top layer exactly.
+    `lr_scale` multiplies their learning rate (read by elmo_lib.optim.parameter_groups).
+    """
+
+    def __init__(self, bilm: BiLM, lr_scale: float):
+        super().__init__()
+        if bilm.cfg.layers < 2:
+            raise ValueError("fine-tuning the top layer needs a biLM with at least 2 LSTM layers (bilm.layers)")
+        self.lr_scale = lr_scale
+        self.forward_lstm = copy.deepcopy(bilm.forward_stack.layers[-1]).requires_grad_(True)
+        self.backward_lstm = copy.deepcopy(bilm.backward_stack.layers[-1]).requires_grad_(True)
+        self.dropout = nn.Dropout(bilm.cfg.dropout)   # as the biLM's own dropout between its layers
+        was_training = bilm.training
+        with torch.no_grad():
+            device = bilm.embedding.weight.device
+            _, forward, backward = bilm.eval().states(torch.tensor([[BOS_ID, EOS_ID]], device=device),
+                                                      torch.tensor([2], device=device))
+        bilm.train(was_training)
+        self.register_buffer("bos_below", forward[-2][0, 0].float().clone())
+        self.register_buffer("eos_below", backward[-2][0, 1].float().clone())
+
+    def forward(self, below: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        half, batch = below.shape[-1] // 2, below.shape[0]
+        lengths = lengths.to(below.device)
+        forward_in = torch.cat([self.bos_below.expand(batch, 1, half).to(below.dtype), below[..., :half]], dim=1)
+        backward_in = torch.cat([self.eos_below.expand(batch, 1, half).to(below.dtype),
+                                 reverse_padded(below[..., half:], lengths)], dim=1)
+        forward = self.forward_lstm(self.dropout(forward_in))[0][:, 1:]
+        backward = reverse_padded(self.backward_lstm(self.dropout(backward_in))[0][:, 1:], lengths)
+        return torch.cat([forward, backward], dim=-1)
 
 
 class JoinedEncoder(nn.Module):
