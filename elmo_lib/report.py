@@ -249,10 +249,12 @@ def probe_frame(probes: dict[str, dict[str, float]]) -> pd.DataFrame:
 
 
 def ablation_frame(base: dict, ablations: list[dict]) -> pd.DataFrame:
-    """Return the trainable-λ ELMo row as run and under each ablation override: best validation and test accuracy."""
+    """Return the trainable-λ ELMo row as run and under each ablation override (biLM start, <unk> dropout, layer
+    norm): best validation and test accuracy."""
     def row(setting: str, record: dict) -> dict:
-        return {"setting": setting, "biLM word embeddings start": record["settings"].get("bilm", {}).get("embed_init") or "random",
-                "layer norm": record["settings"]["elmo"]["layer_norm"],
+        bilm = record["settings"].get("bilm", {})
+        return {"setting": setting, "biLM word embeddings start": bilm.get("embed_init") or "random",
+                "biLM <unk> dropout": bilm.get("unk_dropout"), "layer norm": record["settings"]["elmo"]["layer_norm"],
                 "best validation accuracy": max(h["val_accuracy"] for h in record["history"]),
                 "test accuracy": record["test"]["accuracy"], "epochs": len(record["history"])}
     rows = [row("as run (profile settings)", base)] + [row(a["setting"], a["record"]) for a in ablations]

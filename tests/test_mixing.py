@@ -44,13 +44,19 @@ def test_function_mode_has_no_lambda():
     assert out.shape == (2, 4, 5) and (out >= 0).all()
 
 
-def test_bilm_is_frozen_and_bit_identical_after_classifier_training():
+def _tiny_bilm_with_layers(dtype: str = "float16"):
+    """Return (corpus, biLM, a copy of the biLM's starting state, the cached layers of every split)."""
     corpus = tiny_corpus()
     torch.manual_seed(0)
     bilm = BiLM(len(corpus.vocab), TINY_BILM)
     before = {k: v.clone() for k, v in bilm.state_dict().items()}
+    features = {name: compute_features(bilm, split, torch.device("cpu"), dtype) for name, split in corpus.splits().items()}
+    return corpus, bilm, before, features
+
+
+def test_bilm_is_frozen_and_bit_identical_after_classifier_training():
+    corpus, bilm, before, features = _tiny_bilm_with_layers()
     device = torch.device("cpu")
-    features = {name: compute_features(bilm, split, device) for name, split in corpus.splits().items()}
     assert features["train"].values.shape[1:] == (2, 32)
     for mode in ("trainable", "frozen", "function"):
         encoder = ElmoEncoder(bilm, mode, frozen_seed=3)
@@ -176,12 +182,8 @@ def test_the_function_mixer_learns_at_its_scaled_rate_and_every_other_weight_at_
 def test_fine_tuned_top_layer_starts_at_the_cached_one_then_trains_apart_from_the_frozen_bilm():
     from elmo_lib.embeddings.features import TopLayerFineTuner
     from elmo_lib.optim import parameter_groups
-    corpus = tiny_corpus()
-    torch.manual_seed(0)
-    bilm = BiLM(len(corpus.vocab), TINY_BILM)
-    before = {k: v.clone() for k, v in bilm.state_dict().items()}
+    corpus, bilm, before, features = _tiny_bilm_with_layers("float32")
     device = torch.device("cpu")
-    features = {name: compute_features(bilm, split, device, dtype="float32") for name, split in corpus.splits().items()}
     # at its starting weights, the copy of the top LSTMs recomputes the cached top layer from the layer below
     inputs, lengths = features["test"].batch(np.arange(len(corpus.test)))
     top = TopLayerFineTuner(bilm, lr_scale=0.1).eval()

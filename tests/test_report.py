@@ -88,13 +88,15 @@ def test_pooled_layers_are_each_documents_mean():
 
 
 def test_ablation_table_and_sentence_follow_the_numbers():
-    def record(norm, val, test):
-        return {"settings": {"elmo": {"layer_norm": norm}}, "history": [{"val_accuracy": val - 0.1}, {"val_accuracy": val}],
-                "test": {"accuracy": test}}
+    def record(norm, val, test, unk=0.5):
+        return {"settings": {"elmo": {"layer_norm": norm}, "bilm": {"unk_dropout": unk}},
+                "history": [{"val_accuracy": val - 0.1}, {"val_accuracy": val}], "test": {"accuracy": test}}
     base = record("none", 0.80, 0.79)
-    ablations = [{"setting": "elmo.layer_norm='token'", "record": record("token", 0.85, 0.84)}]
+    ablations = [{"setting": "elmo.layer_norm='token'", "record": record("token", 0.85, 0.84)},
+                 {"setting": "bilm.unk_dropout=0.0", "record": record("none", 0.81, 0.80, unk=0.0)}]
     frame = report.ablation_frame(base, ablations)
-    assert list(frame["layer norm"]) == ["none", "token"]
+    assert list(frame["layer norm"]) == ["none", "token", "none"]
+    assert list(frame["biLM <unk> dropout"]) == [0.5, 0.5, 0.0]
     assert "**elmo.layer_norm='token'** has the best validation accuracy (0.8500; test 0.8400)" in report.ablation_sentence(base, ablations)
 
 
