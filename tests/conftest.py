@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-# what runs in the project's own artifacts/ folder: the notebooks under nbval, and the report tests
-PROJECT_ARTIFACTS_USERS = ("notebooks/", "tests/test_newcomer.py", "tests/test_report_build.py")
+# what runs in the project's own artifacts/ folder: the notebooks under nbval, and the smoke report's tests
+PROJECT_ARTIFACTS_USERS = ("notebooks/", "tests/test_report_build.py")
 
 
 def write_canonical(path: Path, rows: list[tuple[str, str, str]]) -> Path:

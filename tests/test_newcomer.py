@@ -33,7 +33,7 @@ def test_report_from_a_subfolder_with_relative_paths_and_only_the_rows_asked_for
            "JUPYTER_DATA_DIR": str(tmp_path / "jupyter-data")}
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
-                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(ROOT / "artifacts", cwd),
+                          "--out", os.path.relpath(out, cwd), "--artifacts", os.path.relpath(tmp_path / "artifacts", cwd),
                           "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", "elmo.finetune_lr_scale=None",
                           "--set", 'static_methods=["tfidf"]'],
                          capture_output=True, text=True, timeout=900, cwd=cwd, env=env)
@@ -111,7 +111,7 @@ def test_failing_notebook_names_notebook_and_cell_and_keeps_the_last_report(shar
         (out / name).write_bytes(content)
     # static rows only: the run fails in the first row, and no biLM is needed before it
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
-                          "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(ROOT / "artifacts"),
+                          "--out", str(out), "--notebooks", str(notebooks), "--artifacts", str(tmp_path / "artifacts"),
                           "--set", "elmo.modes=[]", "--set", "elmo.concat_modes=[]", "--set", "elmo.finetune_lr_scale=None"],
                          capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert run.returncode == 1
