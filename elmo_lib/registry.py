@@ -56,8 +56,11 @@ class Row:
         return self.arm == "finetuned"
 
 
-def elmo_key(mode: str, concat_static: str | None = None) -> str:
-    """Return the model key of the ELMo row mixed by `mode` (joined with `concat_static`'s vectors, if given)."""
+def elmo_key(mode: str, concat_static: str | None = None, finetuned: bool = False) -> str:
+    """Return the model key of the ELMo row mixed by `mode` (joined with `concat_static`'s vectors, if given), or
+    the fine-tuned row's key when `finetuned`."""
+    if finetuned:
+        return FINETUNED_KEY
     return f"elmo_{mode}" + (f"_{concat_static}" if concat_static else "")
 
 
@@ -69,7 +72,7 @@ def rows(profile: Profile) -> dict[str, Row]:
         found += [Row(elmo_key(mode, profile.elmo.concat_static), "elmo", mode, profile.elmo.concat_static)
                   for mode in profile.elmo.concat_modes]
     if profile.elmo.finetune_lr_scale is not None:
-        found.append(Row(FINETUNED_KEY, "finetuned", "trainable"))
+        found.append(Row(elmo_key("trainable", finetuned=True), "finetuned", "trainable"))
     return {row.key: row for row in found}
 
 

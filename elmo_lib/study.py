@@ -23,7 +23,6 @@ from elmo_lib.io import file_digest, read_json, write_json
 from elmo_lib.registry import (
     BASELINES,
     BILM_ARMS,
-    FINETUNED_KEY,
     elmo_key,
     model_keys,
     rows,
@@ -291,7 +290,7 @@ class Study:
         static vectors of `concat_static`, if given; with the biLM's top layer fine-tuned if `finetuned`), from
         cache when present."""
         from elmo_lib.embeddings.mixing import mix_weights
-        key = FINETUNED_KEY if finetuned else elmo_key(mode, concat_static)
+        key = elmo_key(mode, concat_static, finetuned)
         path = self._elmo_record_path(mode, concat_static, self.bilm.digest, finetuned)
 
         def compute() -> dict:
@@ -312,8 +311,7 @@ class Study:
                                    function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None,
                                    finetune_lr_scale=self.profile.elmo.finetune_lr_scale if finetuned else None)
         static = getattr(self.profile, concat_static) if concat_static else None
-        stage = FINETUNED_KEY if finetuned else elmo_key(mode, concat_static)
-        return self.stage_dir(stage, bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+        return self.stage_dir(elmo_key(mode, concat_static, finetuned), bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
 
     def _elmo_encoder(self, mode: str, concat_static: str | None, finetuned: bool = False):
         from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder
