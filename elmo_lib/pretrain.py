@@ -8,6 +8,7 @@ exactly where an interrupted run stopped.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import math
 import os
 import time
@@ -269,7 +270,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             if max_steps is not None and global_step >= max_steps:
                 checkpoint(epoch, position + 1)
                 result.finished = False
-                del trainer  # DDP's reducer goes before its process group (else gloo can abort at exit)
+                trainer = nll = loss = None  # DDP's reducer, and the last graph that reaches it, go before
+                gc.collect()                 # its process group (else gloo can abort the process at exit)
                 ctx.close()
                 return result
             if global_step % cfg.checkpoint_every == 0:
@@ -293,7 +295,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                 print(f"biLM: validation perplexity has not improved on {best:.2f} for {cfg.stop_patience} epochs; done")
             epoch = cfg.epochs + 1  # marks the checkpoint finished
         checkpoint(epoch, 0)
-    del trainer  # DDP's reducer goes before its process group (else gloo can abort at exit)
+    trainer = nll = loss = None  # DDP's reducer, and the last graph that reaches it, go before its process group
+    gc.collect()
     ctx.close()
     return result
 
