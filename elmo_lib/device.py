@@ -9,14 +9,18 @@ import warnings
 import numpy as np
 import torch
 
+from elmo_lib.allocator import keep_freed_memory
+
 
 def choose_device(name: str = "auto", announce: bool = True) -> torch.device:
-    """Return the torch device for `name` (auto picks CUDA when available), printing the choice."""
+    """Return the torch device for `name` (auto picks CUDA when available), printing the choice; host memory freed
+    by training is kept for reuse from here on (elmo_lib.allocator)."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("device 'cuda' was asked for but CUDA is not available; use --device cpu")
     device = torch.device(name)
+    keep_freed_memory()
     if announce:
         if device.type == "cuda":
             print(f"device: {torch.cuda.get_device_name(device)} (CUDA)")

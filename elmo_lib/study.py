@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from pathlib import Path
 
+from elmo_lib.allocator import keep_freed_memory
 from elmo_lib.config import Profile, settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
@@ -57,6 +58,7 @@ class Study:
         self.root = Path(root)
         self.overrides = dict(overrides or {})  # how `profile` was made from its named profile (for ablations)
         self.timings: dict[str, float] = {}
+        keep_freed_memory()  # per-batch host buffers reused, not re-faulted (elmo_lib.allocator)
 
     @cached_property
     def data_files(self) -> dict[str, dict]:
