@@ -61,16 +61,14 @@ def classify_trial(artifacts: str) -> dict:
     import dataclasses
     import time
 
-    from elmo_lib.classify import build_classifier, fit_classifier
+    from elmo_lib.bench import elmo_classifier
+    from elmo_lib.classify import fit_classifier
     from elmo_lib.config import get_profile
     from elmo_lib.device import choose_device
-    from elmo_lib.embeddings.features import ElmoEncoder
     from elmo_lib.study import Study
     study = Study(get_profile("cpu"), artifacts)
     cfg = dataclasses.replace(study.profile.classifier, max_epochs=1)
-    features, elmo = study.elmo_features, study.profile.elmo
-    model = build_classifier(lambda: ElmoEncoder(study.bilm.model, "trainable", elmo.frozen_seed, elmo.layer_norm,
-                                                 elmo.function_lr_scale), cfg)
+    features, model = study.elmo_features, elmo_classifier(study, "trainable", cfg)
     device = choose_device("cpu", announce=False)
     train, validation = features["train"].placed(device), features["validation"].placed(device)
     started = time.perf_counter()

@@ -132,22 +132,28 @@ class PerDocumentLayers:
         return {**inputs, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
 
 
+def elmo_classifier(study, mode: str, cfg) -> torch.nn.Module:
+    """Return a fresh classifier over `study`'s frozen biLM layers, mixed by `mode` as the profile sets it."""
+    from elmo_lib.classify import build_classifier
+    from elmo_lib.embeddings.features import ElmoEncoder
+    elmo = study.profile.elmo
+    return build_classifier(lambda: ElmoEncoder(study.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm,
+                                                elmo.function_lr_scale), cfg)
+
+
 def run_classify_benchmark(study, mode: str = "trainable", json_path: str | None = None) -> dict:
     """Return (and print) seconds for one classifier epoch over the cached ELMo layers: the per-document loader
     against the vectorised (device-resident where it fits) one at the profile's precision, then the vectorised one at
     the other precision (fp32 against bf16 autocast); same model, batches and device."""
     import copy
 
-    from elmo_lib.classify import build_classifier, fit_classifier
-    from elmo_lib.embeddings.features import ElmoEncoder
+    from elmo_lib.classify import fit_classifier
     cfg = dataclasses.replace(study.profile.classifier, max_epochs=1)
     device = choose_device(cfg.device)
     precision = resolve_precision(device, cfg.precision or "auto")
     other = "fp32" if precision == "bf16" else "bf16"
     features = study.elmo_features
-    elmo = study.profile.elmo
-    model = build_classifier(lambda: ElmoEncoder(study.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm,
-                                                      elmo.function_lr_scale), cfg)
+    model = elmo_classifier(study, mode, cfg)
     figures = {"device": str(device), "mode": mode, "precision": precision,
                "batches": len(features["train"].lengths) // cfg.batch_size + 1}
     vectorised = (features["train"].placed(device), features["validation"].placed(device))
