@@ -55,6 +55,11 @@ def autocast(device: torch.device, precision: str = "auto") -> contextlib.Abstra
     return contextlib.nullcontext()
 
 
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Return the dtype autocast computes in on `device` when it is on there, else None."""
+    return torch.get_autocast_dtype(device.type) if torch.is_autocast_enabled(device.type) else None
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (all devices) generators."""
     random.seed(seed)

@@ -207,3 +207,20 @@ def test_fine_tuned_top_layer_starts_at_the_cached_one_then_trains_apart_from_th
     for key, value in bilm.state_dict().items():
         assert torch.equal(value, before[key]), key
     assert not any(p.requires_grad for p in bilm.parameters())
+
+
+@pytest.mark.parametrize("mode", ["trainable", "function"])
+def test_under_bf16_autocast_the_mix_equals_mixing_a_float32_stack(mode):
+    """The encoder casts the float16 cache straight to the autocast dtype; the result is the one a float32 copy
+    of the stack, cast by autocast, gives (float16 -> float32 is exact)."""
+    corpus = tiny_corpus()
+    torch.manual_seed(0)
+    bilm = BiLM(len(corpus.vocab), TINY_BILM).eval()
+    features = compute_features(bilm, corpus.train, torch.device("cpu"), dtype="float16")
+    inputs, _ = features.batch(np.arange(16))
+    encoder = ElmoEncoder(bilm, mode, frozen_seed=0)
+    stacked = torch.cat([encoder.layer0[inputs["ids"]].unsqueeze(1), inputs["layers"].float()], dim=1)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        mixed, expected = encoder(**inputs), encoder.mixer(stacked)
+    assert mixed.dtype == torch.bfloat16
+    assert torch.equal(mixed, expected)

@@ -23,20 +23,24 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from elmo_lib.config import BiLMConfig
+from elmo_lib.device import autocast_dtype
 from elmo_lib.vocab import PAD_ID, UNK_ID
 
 SOFTMAXES = ("full", "adaptive")
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """Return `x` (batch, time, ...) with each row's first lengths[b] steps reversed; padding stays put."""
-    time = x.shape[1]
+    """Return `x` (batch, time, ...) with each row's first lengths[b] steps reversed; padding stays put.
+
+    One row gather over the flattened (batch · time) positions: a (batch, time, D) `gather` would read an
+    index per element, and was 3-5x slower on CPU (forward and backward), with the same result.
+    """
+    batch, time = x.shape[:2]
     steps = torch.arange(time, device=x.device).unsqueeze(0)
     lengths = lengths.to(x.device).unsqueeze(1)
     index = torch.where(steps < lengths, lengths - 1 - steps, steps)
-    if x.dim() == 2:
-        return x.gather(1, index)
-    return x.gather(1, index.unsqueeze(-1).expand_as(x))
+    rows = (index + torch.arange(batch, device=x.device).unsqueeze(1) * time).reshape(-1)
+    return x.reshape(batch * time, *x.shape[2:]).index_select(0, rows).reshape(x.shape)
 
 
 class LSTMStack(nn.Module):
@@ -76,12 +80,11 @@ class LSTMStack(nn.Module):
 
 def packed_lstm(lstm: nn.LSTM, packed: PackedSequence) -> PackedSequence:
     """Return `lstm`'s output over `packed`, in the autocast dtype when autocast is on (else as stored)."""
-    device = packed.data.device.type
-    dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+    dtype = autocast_dtype(packed.data.device)
     if dtype is None or dtype == lstm.weight_ih_l0.dtype:
         return lstm(packed)[0]
     weights = {name: weight.to(dtype) for name, weight in lstm.named_parameters()}
-    with torch.autocast(device, enabled=False):
+    with torch.autocast(packed.data.device.type, enabled=False):
         return torch.func.functional_call(lstm, weights, (packed._replace(data=packed.data.to(dtype)),))[0]
 
 

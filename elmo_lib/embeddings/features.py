@@ -16,7 +16,7 @@ from torch import nn
 
 from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids, real_positions
 from elmo_lib.corpus import EncodedSplit
-from elmo_lib.device import autocast
+from elmo_lib.device import autocast, autocast_dtype
 from elmo_lib.embeddings.bilm import BiLM, reverse_padded
 from elmo_lib.embeddings.mixing import make_mixer
 from elmo_lib.embeddings.static import StaticEncoder
@@ -168,8 +168,10 @@ class ElmoEncoder(nn.Module):
         if self.top is not None:
             top = self.top(layers[:, -2].float(), (ids != PAD_ID).sum(dim=1))
             layers = torch.cat([layers[:, :-1].float(), top.float().unsqueeze(1)], dim=1)
-        h0 = self.layer0[ids].unsqueeze(1)
-        stacked = torch.cat([h0, layers.to(h0.dtype)], dim=1)
+        # under autocast the mixer computes in its dtype anyway: cast there once (float16 -> bfloat16 rounds as
+        # float16 -> float32 -> bfloat16 does), not through a float32 copy; the layer norms compute in float32
+        dtype = (autocast_dtype(ids.device) if self.layer_norm == "none" else None) or torch.float32
+        stacked = torch.cat([self.layer0[ids].unsqueeze(1).to(dtype), layers.to(dtype)], dim=1)
         if self.layer_norm == "masked":
             stacked = masked_layer_norm(stacked, ids != PAD_ID)
         elif self.layer_norm == "token":
