@@ -22,6 +22,7 @@ from elmo_lib.batching import BatchSource, bucketed_batches
 from elmo_lib.config import ClassifierConfig
 from elmo_lib.data import CLASS_NAMES
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
+from elmo_lib.dropout import UniformMaskDropout
 from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
 from elmo_lib.optim import adamw_with_warmup, parameter_groups
@@ -41,7 +42,7 @@ class BiLSTMMaxPool(nn.Module):
 
     def __init__(self, input_dim: int, hidden: int, n_classes: int = N_CLASSES, dropout: float = 0.3):
         super().__init__()
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = UniformMaskDropout(dropout)
         self.forward_lstm = LSTMStack(hidden, 1, 0.0, input_dim)
         self.backward_lstm = LSTMStack(hidden, 1, 0.0, input_dim)
         self.out = nn.Linear(2 * hidden, n_classes)

@@ -33,6 +33,9 @@ from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidec
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
 ARTIFACT_VERSION = 7
+# Part of every trained classifier's key only: raise it when a change to the classifier or its training alters
+# results under unchanged settings (2: dropout masks drawn by elmo_lib.dropout), so the biLM and embeddings are reused.
+CLASSIFIER_VERSION = 2
 CLASSIFIER_FILE = "classifier.pt"  # the trained classifier's own weights, beside its metrics.json
 
 
@@ -170,7 +173,7 @@ class Study:
 
     def _static_record_path(self, method: str) -> Path:
         cfg, fraction = getattr(self.profile, method), self.profile.classifier.train_fraction
-        upstream = ((cfg, fraction) if fraction else (cfg,)) if method in BASELINES else (cfg, self.profile.classifier)
+        upstream = ((cfg, fraction) if fraction else (cfg,)) if method in BASELINES else (cfg, *self._classifier_key)
         return self.stage_dir(method, *upstream) / "metrics.json"
 
     def _labelled_subset(self):
@@ -313,7 +316,13 @@ class Study:
                                    function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None,
                                    finetune_lr_scale=self.profile.elmo.finetune_lr_scale if finetuned else None)
         static = getattr(self.profile, concat_static) if concat_static else None
-        return self.stage_dir(elmo_key(mode, concat_static, finetuned), bilm_digest, self.profile.classifier, elmo, mode, static) / "metrics.json"
+        return self.stage_dir(elmo_key(mode, concat_static, finetuned), bilm_digest, *self._classifier_key, elmo, mode,
+                              static) / "metrics.json"
+
+    @property
+    def _classifier_key(self) -> tuple:
+        """Return what keys a trained classifier beyond its inputs: its settings and CLASSIFIER_VERSION."""
+        return self.profile.classifier, {"classifier_version": CLASSIFIER_VERSION}
 
     def _elmo_encoder(self, mode: str, concat_static: str | None, finetuned: bool = False):
         from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder

@@ -17,6 +17,7 @@ from torch import nn
 from elmo_lib.batching import TokenIdSource, bucketed_batches, pad_ids, real_positions
 from elmo_lib.corpus import EncodedSplit
 from elmo_lib.device import autocast, autocast_dtype
+from elmo_lib.dropout import UniformMaskDropout
 from elmo_lib.embeddings.bilm import BiLM, reverse_padded
 from elmo_lib.embeddings.mixing import make_mixer
 from elmo_lib.embeddings.static import StaticEncoder
@@ -197,7 +198,7 @@ class TopLayerFineTuner(nn.Module):
         self.lr_scale = lr_scale
         self.forward_lstm = copy.deepcopy(bilm.forward_stack.layers[-1]).requires_grad_(True)
         self.backward_lstm = copy.deepcopy(bilm.backward_stack.layers[-1]).requires_grad_(True)
-        self.dropout = nn.Dropout(bilm.cfg.dropout)   # as the biLM's own dropout between its layers
+        self.dropout = UniformMaskDropout(bilm.cfg.dropout)   # the biLM's rate between its layers
         was_training = bilm.training
         with torch.no_grad():
             device = bilm.embedding.weight.device
