@@ -191,11 +191,12 @@ def _profiles() -> dict[str, Profile]:
         learning_curve=(0.1, 0.3),
         elmo=ElmoClassifierConfig(finetune_lr_scale=0.1),
     )
-    layer_norms = ("elmo.layer_norm='masked'", "elmo.layer_norm='token'")
+    bilm_and_norm_ablations = ("bilm.embed_init=None", "elmo.layer_norm='masked'", "elmo.layer_norm='token'",
+                               "bilm.unk_dropout=0.0")
     # cpu: one seed and two small fractions keep its time; --set seeds=3 --set "learning_curve=(0.01,0.03,0.1,0.3)"
     # gives the full treatment (several times the classifier time on 2 cores)
-    # cpu ablations: the biLM from a random start (the reference's), and the per-token layer norm (the closest of the
-    # layer norms last measured here; masked per-layer runs in full)
+    # cpu ablations, as full's: the biLM from a random start (the reference's), both other layer norms, and a biLM
+    # whose <unk> is never trained by word dropout (each a trainable-λ classifier; the first and last pretrain a biLM)
     # cpu classifier: patience 3 as in full (at 2 a row stopped one epoch after its first dip while still improving:
     # the function row's validation 0.904 at patience 2, 0.915 at 3 in a scratch run); bf16 autocast, a function-row
     # epoch 1.67x faster than fp32 on this CPU with avx512_bf16 (benchmarks/classify_function_cpu.json); on a CPU
@@ -203,10 +204,10 @@ def _profiles() -> dict[str, Profile]:
     # cpu leaves out the fine-tuned row (elmo.finetune_lr_scale): on its layers each epoch cost 1.9x trainable λ's,
     # and it did no better on validation (benchmarks/finetuned_cpu.json)
     cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=30, patience=3, precision="bf16"),
-                  ablations=("bilm.embed_init=None", "elmo.layer_norm='token'"),
+                  ablations=bilm_and_norm_ablations,
                   pretrain=PretrainConfig(epochs=3), learning_curve=(0.01, 0.1))
     full = Profile(name="full", vocab=VocabConfig(min_freq=1),
-                   ablations=("bilm.embed_init=None", *layer_norms, "bilm.unk_dropout=0.0"),
+                   ablations=bilm_and_norm_ablations,
                    classifier=ClassifierConfig(hidden=256, max_epochs=30, patience=3),
                    bilm=BiLMConfig(softmax="full"), pretrain=PretrainConfig(epochs=5),
                    elmo=ElmoClassifierConfig(finetune_lr_scale=0.1),
