@@ -129,12 +129,18 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
         return (f"- **{label(ranked[0])}** is the only row of this run: test accuracy {acc[ranked[0]]:.4f}. "
                 "Nothing is compared.")
     best, runner_up = ranked[0], ranked[1]
-    lines = [f"- **{label(best)} is best** on the test set with accuracy {acc[best]:.4f}, "
-             f"{_points(acc[best] - acc[runner_up])} ahead of {label(runner_up)} ({acc[runner_up]:.4f})."]
     pair = significance[((significance.a == best) & (significance.b == runner_up))
                         | ((significance.a == runner_up) & (significance.b == best))].iloc[0]
-    verdict = "is" if pair["p-value"] < alpha else "is not"
-    lines.append(f"- That lead {verdict} significant by McNemar's test (p = {pair['p-value']:.3g}, α = {alpha}).")
+    if acc[best] == acc[runner_up]:
+        tied = [k for k in ranked if acc[k] == acc[best]]
+        lines = [f"- **{' and '.join(label(k) for k in tied)} tie for best** on the test set with accuracy "
+                 f"{acc[best]:.4f} (the same number of documents right).",
+                 f"- McNemar's test between {label(best)} and {label(runner_up)}: p = {pair['p-value']:.3g}."]
+    else:
+        verdict = "is" if pair["p-value"] < alpha else "is not"
+        lines = [f"- **{label(best)} is best** on the test set with accuracy {acc[best]:.4f}, "
+                 f"{_points(acc[best] - acc[runner_up])} ahead of {label(runner_up)} ({acc[runner_up]:.4f}).",
+                 f"- That lead {verdict} significant by McNemar's test (p = {pair['p-value']:.3g}, α = {alpha})."]
     lines.append("- Ranking by test accuracy: " + " > ".join(f"{label(k)} ({acc[k]:.4f})" for k in ranked) + ".")
     if {"elmo_trainable", "elmo_frozen"} <= acc.keys():
         gap = acc["elmo_trainable"] - acc["elmo_frozen"]
@@ -152,12 +158,12 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     compared = [k for k in acc if reference_accuracy(k) is not None]
     beaten = [k for k in compared if acc[k] > reference_accuracy(k)]
     lines.append(f"- {len(beaten)} of {len(compared)} models with a reference figure beat the reference study's test accuracy"
-                 + (": " + ", ".join(label(k) for k in beaten) if beaten else "") + ".")
+                 + (": " + "; ".join(label(k) for k in beaten) if beaten else "") + ".")
     if elmo_keys and static_keys:
         below = [k for k in elmo_keys if acc[k] < acc[best_static]]
         if below:
             lines.append(f"- The study's aim, every contextual row at or above the best static row ({label(best_static)}, "
-                         f"{acc[best_static]:.4f}), is **missed** by " + ", ".join(
+                         f"{acc[best_static]:.4f}), is **missed** by " + "; ".join(
                              f"{label(k)} ({_points(acc[best_static] - acc[k])} below)" for k in below) + ".")
         else:
             lines.append(f"- Every contextual row is at or above the best static row ({label(best_static)}, "

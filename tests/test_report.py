@@ -48,7 +48,15 @@ def test_narrative_is_computed_from_the_numbers():
                            "elmo_function": 0.82})
     text = report.narrative(results, report.pairwise_mcnemar(results, y))
     assert "**SVD is best**" in text and "Frozen λ gains 4.0 points" in text and "trails the best static one" in text
-    assert "is **missed** by ELMo, trainable λ (13.0 points below), ELMo, frozen λ (9.0 points below)" in text
+    assert "is **missed** by ELMo, trainable λ (13.0 points below); ELMo, frozen λ (9.0 points below)" in text
+    # a tie at the top is called one, not a lead of 0.0 points
+    results, y = _results({"svd": 0.80, "skipgram": 0.85, "elmo_trainable": 0.83, "elmo_frozen": 0.92,
+                           "elmo_function": 0.92})
+    text = report.narrative(results, report.pairwise_mcnemar(results, y))
+    assert "**ELMo, frozen λ and ELMo, learnable function tie for best** on the test set with accuracy 0.9200" in text
+    assert "ahead of" not in text and "McNemar's test between ELMo, frozen λ and ELMo, learnable function: p =" in text
+    assert "2 of 5 models with a reference figure beat the reference study's test accuracy: ELMo, frozen λ; ELMo, " \
+           "learnable function." in text
 
     # a run of one row (e.g. static_methods=["tfidf"], no ELMo modes) compares nothing and says so
     results, y = _results({"svd": 0.81})
