@@ -1,14 +1,14 @@
 """Seed spread of the rows the cpu target compares: three classifier seeds of SVD, skip-gram and the trainable- and
 frozen-λ ELMo rows, over one biLM and one set of static vectors (only the classifiers are retrained).
 
-Run `python benchmarks/seeds_cpu.py ARTIFACTS [OUT.json]` with AG_NEWS_DIR set, on the artifacts folder of a
-`cpu` report: seed 0 of every row is that report's (read from cache), seeds 1 and 2 are trained and cached
-beside it. Prints the report's seed-variance table and writes benchmarks/seeds_cpu.json by default.
+Run `python benchmarks/seeds_cpu.py ARTIFACTS [OUT.json] [--elmo-modes trainable,frozen]` with AG_NEWS_DIR set, on
+the artifacts folder of a `cpu` report: seed 0 of every row is that report's (read from cache), seeds 1 and 2 are
+trained and cached beside it. `--elmo-modes` narrows the ELMo rows (each costs about 12 minutes on 2 cores). Prints
+the report's seed-variance table and writes benchmarks/seeds_cpu.json by default.
 """
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -21,13 +21,13 @@ from elmo_lib.provenance import git_commit
 from elmo_lib.study import Study
 
 STATIC, ELMO = ("svd", "skipgram"), ("trainable", "frozen")
-OVERRIDES = {"seeds": 3, "learning_curve": (), "ablations": (), "static_methods": STATIC, "elmo.modes": ELMO,
-             "elmo.concat_modes": ()}
 
 
-def main(artifacts: str, out: str) -> None:
+def main(artifacts: str, out: str, elmo_modes: tuple[str, ...] = ELMO) -> None:
     """Train the missing seeds, print the seed-variance table and write the figures to `out`."""
-    study = Study(get_profile("cpu", OVERRIDES), artifacts, OVERRIDES)
+    overrides = {"seeds": 3, "learning_curve": (), "ablations": (), "static_methods": STATIC, "elmo.modes": elmo_modes,
+                 "elmo.concat_modes": ()}
+    study = Study(get_profile("cpu", overrides), artifacts, overrides)
     started = time.perf_counter()
     runs = study.seed_results()
     seconds = time.perf_counter() - started
@@ -39,7 +39,7 @@ def main(artifacts: str, out: str) -> None:
     mean = {key: float(np.mean(values)) for key, values in test.items()}
     best_static = max(STATIC, key=lambda key: mean[key])
     write_json(out, {
-        "profile": "cpu", "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in OVERRIDES.items()},
+        "profile": "cpu", "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()},
         "git_commit": git_commit(), "bilm_sha256": study.bilm.digest, "wall_seconds_new_seeds": round(seconds, 1),
         "per_seed": {key: [{"seed": r["settings"]["classifier"]["seed"], "validation": r["validation"]["accuracy"],
                             "test": r["test"]["accuracy"], "stop": r.get("stop_reason"), "best_epoch": r.get("best_epoch")}
@@ -55,4 +55,10 @@ def main(artifacts: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else str(Path(__file__).with_name("seeds_cpu.json")))
+    import argparse
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("artifacts")
+    parser.add_argument("out", nargs="?", default=str(Path(__file__).with_name("seeds_cpu.json")))
+    parser.add_argument("--elmo-modes", default=",".join(ELMO), help="comma-separated ELMo modes to seed")
+    args = parser.parse_args()
+    main(args.artifacts, args.out, tuple(args.elmo_modes.split(",")))
