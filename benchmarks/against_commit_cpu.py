@@ -30,6 +30,7 @@ def trial(tree: Path, phase: str, artifacts: str) -> dict:
 
 def main(base: str, artifacts: str, out: str) -> None:
     """Run every trial, print each, and write them with the ratios to `out`."""
+    from elmo_lib.bench import paired_timing
     from elmo_lib.io import write_json
     from elmo_lib.provenance import git_commit
     with tempfile.TemporaryDirectory(prefix="elmo-base-") as folder:
@@ -48,10 +49,10 @@ def main(base: str, artifacts: str, out: str) -> None:
                 for which in ORDER:
                     trials.append({"tree": which, **trial(base_tree if which == "base" else ROOT, phase, artifacts)})
                     print(phase, trials[-1], flush=True)
-                seconds = {which: sum(t["seconds"] for t in trials if t["tree"] == which) / 2 for which in ("base", "new")}
+                timing = paired_timing(trials, lambda t: t["tree"], "base", "new")
+                seconds = timing["mean_seconds"]
                 results = {which: sorted({t["result"] for t in trials if t["tree"] == which}) for which in ("base", "new")}
-                figures["phases"][phase] = {"trials": trials, "mean_seconds": seconds,
-                                            "speed_up": seconds["base"] / seconds["new"], "results": results}
+                figures["phases"][phase] = {"trials": trials, **timing, "results": results}
                 print(f"{phase}: {seconds['base']:.1f} s ({base_commit[:7]}) -> {seconds['new']:.1f} s "
                       f"({figures['phases'][phase]['speed_up']:.2f}x); results {results}")
         finally:

@@ -91,6 +91,7 @@ def child(phase: str, artifacts: str) -> None:
 
 def main(artifacts: str, out: str) -> None:
     """Run every trial, print each, and write them with the ratios to `out`."""
+    from elmo_lib.bench import paired_timing
     from elmo_lib.io import write_json
     from elmo_lib.provenance import git_commit
     figures = {"cpu_count": os.cpu_count(), "git_commit": git_commit(), "order": list(ORDER), "phases": {}}
@@ -101,13 +102,10 @@ def main(artifacts: str, out: str) -> None:
                                   capture_output=True, env={**os.environ, "ELMO_KEEP_FREED_MEMORY": keep})
             trials.append(json.loads(done.stdout.strip().splitlines()[-1]))
             print(phase, trials[-1], flush=True)
-        by_setting = {name: [t for t in trials if t["keep_freed_memory"] is applied]
-                      for name, applied in (("glibc_defaults", False), ("keep_freed_memory", True))}
-        seconds = {name: sum(t["seconds"] for t in runs) / len(runs) for name, runs in by_setting.items()}
-        results = {t["result"] for t in trials}
-        figures["phases"][phase] = {"trials": trials, "mean_seconds": seconds,
-                                    "speed_up": seconds["glibc_defaults"] / seconds["keep_freed_memory"],
-                                    "same_result_every_trial": len(results) == 1}
+        timing = paired_timing(trials, lambda t: "keep_freed_memory" if t["keep_freed_memory"] else "glibc_defaults",
+                               "glibc_defaults", "keep_freed_memory")
+        seconds, results = timing["mean_seconds"], {t["result"] for t in trials}
+        figures["phases"][phase] = {"trials": trials, **timing, "same_result_every_trial": len(results) == 1}
         print(f"{phase}: {seconds['glibc_defaults']:.1f} s -> {seconds['keep_freed_memory']:.1f} s "
               f"({figures['phases'][phase]['speed_up']:.2f}x); same result in every trial: {len(results) == 1}")
     write_json(out, figures)

@@ -25,8 +25,8 @@ def main(artifacts: str, out: str) -> None:
     import os
 
     from elmo_lib.batching import TokenIdSource
-    from elmo_lib.bench import elmo_classifier
-    from elmo_lib.classify import build_classifier, fit_classifier
+    from elmo_lib.bench import elmo_classifier, paired_timing, static_classifier
+    from elmo_lib.classify import fit_classifier
     from elmo_lib.config import get_profile
     from elmo_lib.device import choose_device
     from elmo_lib.io import write_json
@@ -40,7 +40,7 @@ def main(artifacts: str, out: str) -> None:
     rows = {
         "elmo_trainable": (lambda: elmo_classifier(study, "trainable", cfg),
                            (features["train"], features["validation"])),
-        "skipgram": (lambda: build_classifier(study._static_encoder("skipgram"), cfg),
+        "skipgram": (lambda: static_classifier(study, "skipgram", cfg),
                      (TokenIdSource(splits["train"]), TokenIdSource(splits["validation"]))),
     }
     figures = {"cpu_count": os.cpu_count(), "git_commit": git_commit(), "order": list(ORDER),
@@ -56,10 +56,9 @@ def main(artifacts: str, out: str) -> None:
             trials.append({"dropout": draw, "seconds": time.perf_counter() - started,
                            "val_accuracy": fit.history[-1]["val_accuracy"]})
             print(row, trials[-1], flush=True)
-        seconds = {draw: sum(t["seconds"] for t in trials if t["dropout"] == draw) / ORDER.count(draw)
-                   for draw in dict.fromkeys(ORDER)}
-        figures["rows"][row] = {"trials": trials, "mean_seconds": seconds,
-                                "speed_up": seconds["bernoulli"] / seconds["uniform"]}
+        timing = paired_timing(trials, lambda t: t["dropout"], "bernoulli", "uniform")
+        seconds = timing["mean_seconds"]
+        figures["rows"][row] = {"trials": trials, **timing}
         print(f"{row}: one epoch + validation {seconds['bernoulli']:.1f} s (nn.Dropout) -> {seconds['uniform']:.1f} s "
               f"(uniform mask), {figures['rows'][row]['speed_up']:.2f}x")
     write_json(out, figures)

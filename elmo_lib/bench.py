@@ -132,6 +132,22 @@ class PerDocumentLayers:
         return {**inputs, "layers": torch.from_numpy(layers).permute(0, 2, 1, 3)}, lengths
 
 
+def paired_timing(trials: list[dict], arm_of, base: str, new: str) -> dict:
+    """Return {"mean_seconds": {base: s, new: s}, "speed_up": base's / new's} of timed trials, each trial's arm
+    named by `arm_of(trial)` (the benchmarks alternate the arms, e.g. base new new base)."""
+    seconds = {}
+    for arm in (base, new):
+        runs = [t["seconds"] for t in trials if arm_of(t) == arm]
+        seconds[arm] = sum(runs) / len(runs)
+    return {"mean_seconds": seconds, "speed_up": seconds[base] / seconds[new]}
+
+
+def static_classifier(study, method: str, cfg) -> torch.nn.Module:
+    """Return a fresh classifier over `study`'s frozen `method` vectors (svd, skipgram)."""
+    from elmo_lib.classify import build_classifier
+    return build_classifier(study._static_encoder(method), cfg)
+
+
 def elmo_classifier(study, mode: str, cfg) -> torch.nn.Module:
     """Return a fresh classifier over `study`'s frozen biLM layers, mixed by `mode` as the profile sets it."""
     from elmo_lib.classify import build_classifier
