@@ -199,8 +199,8 @@ def _profiles() -> dict[str, Profile]:
     # whose <unk> is never trained by word dropout (each a trainable-λ classifier; the first and last pretrain a biLM)
     # cpu classifier: patience 3 as in full (at 2 a row stopped one epoch after its first dip while still improving:
     # the function row's validation 0.904 at patience 2, 0.915 at 3 in a scratch run); bf16 autocast, a function-row
-    # epoch 1.67x faster than fp32 on this CPU with avx512_bf16 (benchmarks/classify_function_cpu.json); on a CPU
-    # without native bf16, --set classifier.precision=fp32
+    # epoch 1.67x faster than fp32 on a CPU with avx512_bf16 (benchmarks/classify_function_cpu.json); on a CPU
+    # without native bf16 units the study runs fp32 instead and keys it so (study.runnable_profile)
     # cpu leaves out the fine-tuned row (elmo.finetune_lr_scale): on its layers each epoch cost 1.9x trainable λ's,
     # and it did no better on validation (benchmarks/finetuned_cpu.json)
     cpu = Profile(name="cpu", classifier=ClassifierConfig(max_epochs=30, patience=3, precision="bf16"),

@@ -57,7 +57,7 @@ class Study:
     """One profile's study over one artifacts folder; every stage is computed at most once per key."""
 
     def __init__(self, profile: Profile, root: str | Path = "artifacts", overrides: dict | None = None):
-        self.profile = profile
+        self.profile = runnable_profile(profile)
         self.root = Path(root)
         self.overrides = dict(overrides or {})  # how `profile` was made from its named profile (for ablations)
         self.timings: dict[str, float] = {}
@@ -490,6 +490,20 @@ class Study:
         if self.profile.seeds == 1:
             return {key: self.result(key) for key in self.model_keys()}
         return {key: median_seed(records) for key, records in self.seed_results().items()}
+
+
+def runnable_profile(profile: Profile) -> Profile:
+    """Return `profile` with each precision set to the one that runs on this machine (bf16 asked for on a CPU without
+    native bf16 runs fp32), saying what changed; so cache keys, records and the manifest name what ran."""
+    from elmo_lib.device import runnable_precision
+    for section in ("classifier", "pretrain"):
+        part = getattr(profile, section)
+        precision = runnable_precision(part.precision, part.device)
+        if precision != part.precision:
+            print(f"{section}.precision={part.precision!r}: this CPU has no native bf16 units (avx512_bf16 or AMX), "
+                  f"where bf16 LSTMs are slower or fail; running {section}.precision={precision!r}")
+            profile = dataclasses.replace(profile, **{section: dataclasses.replace(part, precision=precision)})
+    return profile
 
 
 def median_seed(records: list[dict]) -> dict:

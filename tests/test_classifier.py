@@ -1,10 +1,12 @@
 import numpy as np
+import pytest
 import torch
 
 from elmo_lib.batching import TokenIdSource
 from elmo_lib.classify import BiLSTMMaxPool, DocumentClassifier, fit_classifier
 from elmo_lib.config import ClassifierConfig
 from elmo_lib.corpus import EncodedSplit
+from elmo_lib.device import cpu_has_native_bf16
 from elmo_lib.embeddings.static import StaticEncoder
 
 
@@ -80,31 +82,61 @@ def test_head_equals_a_packed_bidirectional_lstm_with_the_same_weights():
         torch.testing.assert_close(head(vectors, lengths), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_bf16_classifier_on_cpu_learns_as_float32_does():
-    """classifier.precision="bf16" runs the head under CPU bf16 autocast; it must still learn the toy task."""
+def _toy_accuracy(precision: str) -> float:
     from elmo_lib.classify import predict
     vectors = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
     train, val = TokenIdSource(_toy_split(256, 1)), TokenIdSource(_toy_split(64, 2))
-    accuracy = {}
-    for precision in ("fp32", "bf16"):
-        torch.manual_seed(0)
-        model = DocumentClassifier(StaticEncoder(vectors), hidden=8, dropout=0.0)
-        cfg = ClassifierConfig(hidden=8, lr=1e-2, max_epochs=8, patience=8, batch_size=32, warmup_steps=1,
-                               precision=precision)
-        fit_classifier(model, train, val, cfg, torch.device("cpu"))
-        accuracy[precision] = float((predict(model, val, torch.device("cpu"), precision=precision) == val.labels).mean())
+    torch.manual_seed(0)
+    model = DocumentClassifier(StaticEncoder(vectors), hidden=8, dropout=0.0)
+    cfg = ClassifierConfig(hidden=8, lr=1e-2, max_epochs=8, patience=8, batch_size=32, warmup_steps=1,
+                           precision=precision)
+    fit_classifier(model, train, val, cfg, torch.device("cpu"))
+    return float((predict(model, val, torch.device("cpu"), precision=precision) == val.labels).mean())
+
+
+@pytest.mark.skipif(not cpu_has_native_bf16(), reason="this CPU has no native bf16: bf16 runs float32 (next test)")
+def test_bf16_classifier_on_cpu_learns_as_float32_does():
+    """classifier.precision="bf16" runs the head under CPU bf16 autocast; it must still learn the toy task."""
+    accuracy = {precision: _toy_accuracy(precision) for precision in ("fp32", "bf16")}
     assert accuracy["fp32"] > 0.9 and accuracy["bf16"] > 0.75, accuracy  # chance: 0.25; bf16 rounds the small toy
 
 
-def test_bf16_on_a_cpu_without_native_bf16_warns_and_names_the_fix(monkeypatch, recwarn):
-    import pytest
+def test_bf16_on_a_cpu_without_native_bf16_trains_in_float32_with_a_warning(monkeypatch, capsys):
+    """Where oneDNN has no bf16 LSTM (AVX2-only CPUs), bf16 autocast failed or ran 4.8x slower: fp32 runs instead."""
+    from elmo_lib import device as device_module
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="running float32 instead"):
+        accuracy = _toy_accuracy("bf16")
+    assert "bf16" not in capsys.readouterr().out.split("classifier: ")[1].split("\n")[0]  # it says: fp32 on cpu
+    assert accuracy > 0.9
 
+
+def test_bf16_on_a_cpu_without_native_bf16_resolves_to_fp32_and_says_so(monkeypatch, recwarn):
     from elmo_lib import device as device_module
     cpu = torch.device("cpu")
     monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
-    with pytest.warns(UserWarning, match="classifier.precision=fp32"):
-        assert device_module.resolve_precision(cpu, "bf16") == "bf16"
+    with pytest.warns(UserWarning, match="running float32 instead"):
+        assert device_module.resolve_precision(cpu, "bf16") == "fp32"
     assert device_module.resolve_precision(cpu, "fp32") == "fp32" and device_module.resolve_precision(cpu) == "fp32"
+    assert device_module.runnable_precision("bf16", "cpu") == "fp32"
+    assert device_module.runnable_precision(None, "cpu") is None and device_module.runnable_precision("auto") == "auto"
     monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
     assert device_module.resolve_precision(cpu, "bf16") == "bf16"
+    assert device_module.runnable_precision("bf16", "cpu") == "bf16"
     assert not [w for w in recwarn if "bf16" in str(w.message)]
+
+
+def test_a_study_keys_and_records_the_precision_that_runs(monkeypatch, tmp_path, capsys):
+    """The cpu profile asks for bf16 classifiers; on a CPU without native bf16 its keys name fp32, which runs."""
+    from elmo_lib import device as device_module
+    from elmo_lib.config import get_profile
+    from elmo_lib.study import Study
+    profile = get_profile("cpu", {"classifier.device": "cpu"})
+    assert profile.classifier.precision == "bf16"
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    study = Study(profile, tmp_path)
+    assert study.profile.classifier.precision == "fp32" and study.profile.pretrain.precision == "auto"
+    assert "running classifier.precision='fp32'" in capsys.readouterr().out
+    assert study.variant({"classifier.seed": 1}).profile.classifier.precision == "fp32"
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
+    assert Study(profile, tmp_path).profile.classifier.precision == "bf16"
