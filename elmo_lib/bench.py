@@ -20,7 +20,13 @@ import torch.nn.functional as F
 from elmo_lib.batching import TokenIdSource, pad_ids
 from elmo_lib.config import Profile
 from elmo_lib.corpus import build_corpus
-from elmo_lib.device import autocast, choose_device, resolve_precision, runnable_precision, seed_everything
+from elmo_lib.device import (
+    autocast,
+    choose_device,
+    resolve_precision,
+    runnable_precision,
+    seed_everything,
+)
 from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.io import write_json
 from elmo_lib.optim import adamw_with_warmup
