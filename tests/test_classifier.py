@@ -136,7 +136,8 @@ def test_a_study_keys_and_records_the_precision_that_runs(monkeypatch, tmp_path,
     monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
     study = Study(profile, tmp_path)
     assert study.profile.classifier.precision == "fp32" and study.profile.pretrain.precision == "auto"
-    assert "running classifier.precision='fp32'" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "running classifier.precision='fp32'" in printed.err and "precision" not in printed.out  # stdout: predictions
     assert study.variant({"classifier.seed": 1}).profile.classifier.precision == "fp32"
     monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
     assert Study(profile, tmp_path).profile.classifier.precision == "bf16"
