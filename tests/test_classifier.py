@@ -102,7 +102,7 @@ def test_bf16_classifier_on_cpu_learns_as_float32_does():
 
 
 def test_bf16_on_a_cpu_without_native_bf16_trains_in_float32_with_a_warning(monkeypatch, capsys):
-    """Where oneDNN has no bf16 LSTM (AVX2-only CPUs), bf16 autocast failed or ran 4.8x slower: fp32 runs instead."""
+    """Where oneDNN has no bf16 LSTM (AVX2-only CPUs), bf16 autocast failed or ran 5.5x slower: fp32 runs instead."""
     from elmo_lib import device as device_module
     monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
     with pytest.warns(UserWarning, match="running float32 instead"):
