@@ -36,7 +36,7 @@ def resolve_precision(device: torch.device, precision: str = "auto") -> str:
         raise ValueError(f"precision must be auto, fp32 or bf16, not {precision!r}")
     if precision == "auto":
         return "bf16" if device.type == "cuda" else "fp32"
-    if precision == "bf16" and device.type == "cpu" and not cpu_has_native_bf16():
+    if runnable_precision(precision, device.type) != precision:
         warnings.warn(NO_NATIVE_BF16, stacklevel=2)
         return "fp32"
     return precision
