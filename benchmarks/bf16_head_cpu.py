@@ -9,7 +9,6 @@ run may fail; this script records that instead of stopping. Order: fp32, bf16, f
 """
 from __future__ import annotations
 
-import json
 import sys
 import time
 
@@ -17,6 +16,7 @@ import torch
 
 from elmo_lib.classify import BiLSTMMaxPool
 from elmo_lib.device import cpu_has_native_bf16
+from elmo_lib.io import write_json
 
 
 def step_seconds(head: BiLSTMMaxPool, vectors: torch.Tensor, lengths: torch.Tensor, bf16: bool,
@@ -53,8 +53,7 @@ def main() -> None:
         print(f"{name:>14}: {', '.join(shown)}")
     print(f"native bf16: {figures['native_bf16']}; bf16 (fed bf16) / fp32: {figures['bf16_fed_bf16_over_fp32']:.2f}x")
     if len(sys.argv) > 1:
-        with open(sys.argv[1], "w", encoding="utf-8") as fh:
-            json.dump(figures, fh, indent=1)
+        write_json(sys.argv[1], figures)
 
 
 if __name__ == "__main__":

@@ -497,13 +497,13 @@ def runnable_profile(profile: Profile) -> Profile:
     """Return `profile` with each precision set to the one that runs on this machine (bf16 asked for on a CPU without
     native bf16 runs fp32), saying what changed on stderr (stdout may carry predictions); so cache keys, records and
     the manifest name what ran."""
-    from elmo_lib.device import runnable_precision
+    from elmo_lib.device import NO_NATIVE_BF16_WHY, runnable_precision
     for section in ("classifier", "pretrain"):
         part = getattr(profile, section)
         precision = runnable_precision(part.precision, part.device)
         if precision != part.precision:
-            print(f"{section}.precision={part.precision!r}: this CPU has no native bf16 units (avx512_bf16 or AMX), "
-                  f"where bf16 LSTMs are slower or fail; running {section}.precision={precision!r}", file=sys.stderr)
+            print(f"{section}.precision={part.precision!r}: {NO_NATIVE_BF16_WHY}; running "
+                  f"{section}.precision={precision!r}", file=sys.stderr)
             profile = dataclasses.replace(profile, **{section: dataclasses.replace(part, precision=precision)})
     return profile
 
