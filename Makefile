@@ -8,22 +8,38 @@ PY := $(VENV)/bin/python
 AG_NEWS_DIR ?= data/ag_news
 export AG_NEWS_DIR
 
-.PHONY: setup report test data bench clean
+.PHONY: setup lock report test data bench clean
 PROFILE ?= auto
 
 setup: $(VENV)/.installed
 	@bash scripts/system-deps.sh
 
-$(VENV)/.installed: pyproject.toml
+# The exact versions of requirements.lock (with their hashes), then torch (pinned in pyproject.toml; its CPU wheel is
+# installed apart, see the lock's header) and elmo_lib itself, neither bringing anything else.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.11 found on PATH; install one, or run: make setup PYTHON=/path/to/python3.11" >&2; exit 2; }
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --clear $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 # pip byte-compiles on one core; compiling afterwards on every core is the same .pyc files in less time
-# (2 cores: 32 s against 43 s for install and compile)
-	$(PY) -m pip install --quiet --no-compile -e '.[dev]'
+	$(PY) -m pip install --quiet --no-compile --require-hashes --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-compile --no-deps "$$(grep -o 'torch==[^"]*' pyproject.toml)"
+	$(PY) -m pip install --quiet --no-compile --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	$(PY) -m compileall -q -j 0 $(VENV)/lib > /dev/null || true
-	$(PY) -m ipykernel install --user --name elmo-lib --display-name "Python (elmo-lib)"
+# the kernel lives in this venv (sys.prefix), so another checkout's setup never repoints this one's notebooks
+	$(PY) -m ipykernel install --sys-prefix --name elmo-lib --display-name "Python (elmo-lib)"
+	@bash scripts/kernel-note.sh "$(PY)"
 	touch $@
+
+# Refresh requirements.lock from pyproject.toml's ranges (newest versions that fit), and environment.yml from it.
+# torch is left out of the lock: its CPU wheel comes from /opt/wheels here, or from PyTorch's CPU index elsewhere.
+TORCH_WHEELS ?= $(if $(wildcard /opt/wheels),--find-links /opt/wheels,--extra-index-url https://download.pytorch.org/whl/cpu --index-strategy unsafe-best-match)
+lock: $(VENV)/.installed
+	$(PY) -m pip install --quiet --target $(VENV)/lock-tools uv  # beside the venv's packages, not among them
+	$(VENV)/lock-tools/bin/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+	  --python-platform x86_64-manylinux_2_28 $(TORCH_WHEELS) --no-emit-package torch --no-emit-package elmo-lib \
+	  --custom-compile-command "make lock" -o requirements.lock
+	$(PY) scripts/environment_from_lock.py requirements.lock pyproject.toml environment.yml
 
 # extra arguments for `elmo-lib report`, e.g. make report PROFILE=smoke ARGS='--no-pdf --set elmo.modes=["trainable"]'
 ARGS ?=

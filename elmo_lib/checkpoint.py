@@ -13,9 +13,13 @@ class CheckpointError(RuntimeError):
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:
-    """Write `payload` to `path` atomically: a crash leaves the previous checkpoint intact."""
-    with atomic_path(Path(path)) as tmp:
-        torch.save(payload, tmp)
+    """Write `payload` to `path` atomically: a crash leaves the previous checkpoint intact.
+
+    Saved through an open file, so the archive's inner folder is torch's fixed "archive" rather than the
+    temporary file's random name: the same payload always gives the same bytes (and SHA-256).
+    """
+    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as fh:
+        torch.save(payload, fh)
 
 
 def load_checkpoint(path: str | Path, expected: dict | None = None) -> dict:

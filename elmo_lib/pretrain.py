@@ -22,6 +22,7 @@ import torch.distributed as dist
 
 from elmo_lib.batching import bucketed_batches, pad_ids, token_budget_batches
 from elmo_lib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from elmo_lib.timing import EPOCH_TIMING, read_timing, timing_of, without_timing, write_timing
 from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
@@ -238,7 +239,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             "signature": signature, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
             "scheduler": scheduler.state_dict(), "epoch": next_epoch, "position": next_position,
             "global_step": global_step, "rng": rng, "bilm": _plain(bilm_cfg), "pretrain": _plain(cfg),
-            "epochs_log": result.epochs, "steps_log": result.steps})
+            "epochs_log": [without_timing(e, EPOCH_TIMING) for e in result.epochs], "steps_log": result.steps})
 
     model.train()
     while epoch <= cfg.epochs:
@@ -285,7 +286,11 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                               "tokens_per_second": tokens_done / max(seconds, 1e-9)})
         if ctx.is_main:
             save_checkpoint(epoch_snapshot(checkpoint_path, epoch), {
-                "signature": signature, "model": model.state_dict(), "epoch_log": result.epochs[-1]})
+                "signature": signature, "model": model.state_dict(),
+                "epoch_log": without_timing(result.epochs[-1], EPOCH_TIMING)})
+            timing = read_timing(checkpoint_path.parent)
+            write_timing(checkpoint_path.parent, {**timing, "epochs": {**timing.get("epochs", {}),
+                                                                       str(epoch): timing_of(result.epochs[-1], EPOCH_TIMING)}})
             print(f"biLM epoch {epoch}: train loss {result.epochs[-1]['train_loss']:.4f}, "
                   f"val perplexity {val_ppl:.2f}, {tokens_done / max(seconds, 1e-9):,.0f} tokens/s")
         epoch, position = epoch + 1, 0
@@ -348,7 +353,15 @@ def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, p
     if state is not None:
         print(f"biLM: reusing {path}")
         model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)
-        return model, {"epochs": state["epochs_log"], "steps": state["steps_log"], "checkpoint": str(path)}
+        return model, {"epochs": _with_timing(path, state["epochs_log"]), "steps": state["steps_log"],
+                       "checkpoint": path.name}
     start = make_start() if make_start and not path.is_file() else None
     result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True, embedding_start=start)
-    return result.model, {"epochs": result.epochs, "steps": result.steps, "checkpoint": str(path)}
+    return result.model, {"epochs": _with_timing(path, result.epochs), "steps": result.steps, "checkpoint": path.name}
+
+
+def _with_timing(checkpoint_path: Path, epochs: list[dict]) -> list[dict]:
+    """Return the epoch log entries with their seconds and tokens/s from the timing.json beside the checkpoint
+    (kept apart so that the checkpoint has the same bytes on every run), where it has them."""
+    timing = read_timing(checkpoint_path.parent).get("epochs", {})
+    return [{**entry, **timing.get(str(entry["epoch"]), {})} for entry in epochs]

@@ -31,9 +31,9 @@ def probe_scores(train: np.ndarray, y_train: np.ndarray, others: dict[str, tuple
                  seed: int = 0, blas_threads: int | None = 1) -> dict[str, float]:
     """Return {split: accuracy} of a standardised logistic regression fit on (train, y_train)."""
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500, random_state=seed))
-    # one BLAS thread by default: on 2 cores a threaded BLAS made these fits many times slower at the smoke profile
-    # and about 1.5-2x slower at cpu (`elmo-lib bench probes`); None: the BLAS's own thread count
-    with threadpool_limits(limits=blas_threads, user_api="blas"):
+    # one thread by default (BLAS and OpenMP): the same bytes for any thread count (elmo_lib.threads), and faster on
+    # 2 cores (`elmo-lib bench probes`); None: the libraries' own thread counts, for that benchmark only
+    with threadpool_limits(limits=blas_threads):
         model.fit(train, y_train)
         return {name: float(model.score(x, y)) for name, (x, y) in others.items()}
 

@@ -21,6 +21,28 @@ def git_commit() -> str | None:
         return None
 
 
+def git_dirty() -> bool | None:
+    """Return True when tracked files of the checkout differ from its commit (uncommitted changes), None outside
+    a git checkout: a commit alone does not say what code ran."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                             text=True, check=True, cwd=Path(__file__).resolve().parent)
+        return bool(out.stdout.strip())
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def cpu_model() -> str:
+    """Return the CPU's model name (from /proc/cpuinfo where there is one), else the platform's processor name."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def manifest(study) -> dict:
     """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
     import torch
@@ -37,4 +59,5 @@ def manifest(study) -> dict:
             "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
                            for split, f in study.data_files.items()},
             "python": platform.python_version(), "packages": versions, "device": device,
-            "git_commit": git_commit()}
+            "cpu": cpu_model(), "torch_threads": torch.get_num_threads(),
+            "git_commit": git_commit(), "git_dirty": git_dirty()}

@@ -31,9 +31,10 @@ from elmo_lib.registry import (
     trainer,
 )
 from elmo_lib.sidecar import discard, sidecar_path, sidecar_problem, write_sidecar
+from elmo_lib.timing import EPOCH_TIMING, RECORD_TIMING, read_timing, timing_of, without_timing, write_timing
 
 # Part of every artifact key: raise it when a code change alters results under unchanged settings.
-ARTIFACT_VERSION = 7
+ARTIFACT_VERSION = 8
 # Part of every trained classifier's key only: raise it when a change to the classifier or its training alters
 # results under unchanged settings (2: dropout masks drawn by elmo_lib.dropout), so the biLM and embeddings are reused.
 CLASSIFIER_VERSION = 2
@@ -109,18 +110,21 @@ class Study:
 
     def _cached_json(self, path: Path, compute, required: set, built_from) -> dict:
         """Return the JSON record at `path` when its sidecar vouches for it, else compute, save and sidecar it
-        (`built_from`: the digests it was made from, or a function returning them once computed)."""
+        (`built_from`: the digests it was made from, or a function returning them once computed). A record's
+        timing fields are saved apart, in timing.json beside it, so the record has the same bytes on every run;
+        the returned record carries them again."""
         if self._trusted(path, "artifact"):
             try:
                 record = read_json(path)
                 if required <= set(record):
-                    return record
+                    return {**record, **read_timing(path.parent)}
                 problem = "a record without its metrics"
             except (ValueError, UnicodeDecodeError) as err:
                 problem = f"{type(err).__name__}: {err}"
             print(f"{path}: corrupt artifact ({problem}); rebuilding it")
         record = compute()
-        write_json(path, record)
+        write_timing(path.parent, timing_of(record, RECORD_TIMING))
+        write_json(path, without_timing(record, RECORD_TIMING))
         write_sidecar(path, record.get("settings"), built_from() if callable(built_from) else built_from)
         return record
 
@@ -246,8 +250,9 @@ class Study:
         model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path,
                                      self.bilm_embedding_start)
         log_path = path.parent / "log.json"
-        if not log_path.is_file() or read_json(log_path) != json.loads(json.dumps(log)):  # a retrained biLM's log
-            write_json(log_path, log)
+        saved = json.loads(json.dumps({**log, "epochs": [without_timing(e, EPOCH_TIMING) for e in log["epochs"]]}))
+        if not log_path.is_file() or read_json(log_path) != saved:  # a retrained biLM's log
+            write_json(log_path, saved)
         digest = file_digest(path)
         try:
             recorded = read_json(sidecar_path(path))["sha256"]

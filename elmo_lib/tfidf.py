@@ -16,12 +16,14 @@ from sklearn.linear_model import LogisticRegression
 from elmo_lib.config import TfidfConfig
 from elmo_lib.corpus import Corpus, EncodedSplit
 from elmo_lib.metrics import model_result
+from elmo_lib.threads import single_threaded
 
 
 def _texts(split: EncodedSplit) -> list[str]:
     return [" ".join(map(str, doc)) for doc in split.ids]
 
 
+@single_threaded
 def train_tfidf(corpus: Corpus, cfg: TfidfConfig) -> dict:
     """Return the metrics record of a TF-IDF logistic regression, C chosen on validation accuracy."""
     vectorizer = TfidfVectorizer(token_pattern=r"\S+", ngram_range=(1, cfg.ngram_max), min_df=cfg.min_df,

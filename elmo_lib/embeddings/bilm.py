@@ -24,6 +24,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from elmo_lib.config import BiLMConfig
 from elmo_lib.device import autocast_dtype
+from elmo_lib.threads import single_threaded
 from elmo_lib.vocab import PAD_ID, UNK_ID
 
 SOFTMAXES = ("full", "adaptive")
@@ -168,6 +169,7 @@ def unk_dropout(ids: torch.Tensor, rare: torch.Tensor, p: float) -> torch.Tensor
     return ids.masked_fill(drop, UNK_ID)
 
 
+@single_threaded
 def embedding_start(vectors: np.ndarray, dim: int, std: float) -> np.ndarray:
     """Return (vocab, dim) starting word embeddings: the top `dim` principal components of static `vectors`
     (vocab, d), scaled so their elements have standard deviation `std`, with the padding row zero."""

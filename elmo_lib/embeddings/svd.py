@@ -13,6 +13,7 @@ from sklearn.utils.extmath import randomized_svd
 
 from elmo_lib.config import SVDConfig
 from elmo_lib.embeddings.static import StaticEmbeddings, scale_rows
+from elmo_lib.threads import single_threaded
 from elmo_lib.vocab import PAD_ID, Vocabulary
 
 WEIGHTINGS = ("count", "log", "ppmi")
@@ -64,8 +65,10 @@ def weight(counts: sp.csr_matrix, weighting: str) -> sp.csr_matrix:
     raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
 
 
+@single_threaded
 def train_svd(docs: Sequence[np.ndarray], vocab: Vocabulary, cfg: SVDConfig, window: int) -> StaticEmbeddings:
-    """Return SVD embeddings of the training documents for one window size."""
+    """Return SVD embeddings of the training documents for one window size (one BLAS thread: same bytes for any
+    thread count)."""
     matrix = weight(cooccurrence_matrix(docs, len(vocab), window), cfg.weighting)
     dim = min(cfg.dim, len(vocab) - 1)
     u, s, _ = randomized_svd(matrix, n_components=dim, n_iter=cfg.n_iter, random_state=cfg.seed)

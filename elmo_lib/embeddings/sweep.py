@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from elmo_lib.corpus import Corpus, EncodedSplit
 from elmo_lib.embeddings.static import StaticEmbeddings
 from elmo_lib.progress import progress
+from elmo_lib.threads import single_threaded
 
 
 def mean_pooled(vectors: np.ndarray, split: EncodedSplit) -> np.ndarray:
@@ -24,6 +25,7 @@ def mean_pooled(vectors: np.ndarray, split: EncodedSplit) -> np.ndarray:
     return np.asarray(pooling @ vectors, dtype=np.float32)
 
 
+@single_threaded
 def probe_accuracy(embeddings: StaticEmbeddings, corpus: Corpus) -> float:
     """Return validation accuracy of a ridge classifier on standardised mean-pooled vectors fit on train.
 
