@@ -22,16 +22,23 @@ def save_checkpoint(path: str | Path, payload: dict) -> None:
         torch.save(payload, fh)
 
 
-def load_checkpoint(path: str | Path, expected: dict | None = None) -> dict:
-    """Return the checkpoint at `path`, refusing corrupt files and any whose `signature` differs from `expected`."""
+BILM_STATE = ("model", "optimiser", "scheduler", "epoch", "position", "global_step", "rng", "epochs_log", "steps_log")
+
+
+def load_checkpoint(path: str | Path, expected: dict | None = None, required: tuple[str, ...] = (),
+                    fix: str = "Delete it to train from scratch.") -> dict:
+    """Return the checkpoint at `path`, refusing corrupt files, any whose `signature` differs from `expected` and any
+    without every `required` entry; `fix` says what to do about such a file."""
     path = Path(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err}). "
-                              f"Delete it to train from scratch.") from None
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err}). {fix}") from None
     if not isinstance(payload, dict) or "signature" not in payload:
-        raise CheckpointError(f"{path}: not an elmo_lib checkpoint (no signature).")
+        raise CheckpointError(f"{path}: not an elmo_lib checkpoint (no signature). {fix}")
+    missing = [key for key in required if key not in payload]
+    if missing:
+        raise CheckpointError(f"{path}: an incomplete checkpoint (no {', '.join(missing)}). {fix}")
     if expected is not None:
         stored = payload["signature"]
         differences = [f"{key}: checkpoint {stored.get(key)!r}, now {value!r}"

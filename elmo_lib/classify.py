@@ -23,6 +23,7 @@ from elmo_lib.config import ClassifierConfig
 from elmo_lib.data import CLASS_NAMES
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
 from elmo_lib.dropout import UniformMaskDropout
+from elmo_lib.errors import TrainingError
 from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
 from elmo_lib.optim import adamw_with_warmup, parameter_groups
@@ -174,6 +175,11 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
             correct += (logits.argmax(1) == target).sum()
             seen += len(indices)
         train_loss, train_accuracy = float(total_loss) / seen, int(correct) / seen
+        if not np.isfinite(train_loss):
+            raise TrainingError(f"{desc}: the training loss is {train_loss} in epoch {epoch}, so nothing would be "
+                                f"learnt (classifier.lr={cfg.lr}, classifier.clip_norm={cfg.clip_norm}, "
+                                f"classifier.precision={cfg.precision}); lower classifier.lr and run again. "
+                                f"Nothing was cached for this row.")
         val_accuracy = float((predict(model, validation, device, precision=precision) == validation.labels).mean())
         lr = optimiser.param_groups[0]["lr"]
         result.history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
@@ -213,7 +219,8 @@ def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: d
     splits = {name: (source.labels, predict(model, source, device, precision=cfg.precision or "auto"))
               for name, source in sources.items()}
     extra = {"history": fit.history, "best_epoch": fit.best_epoch, "stop_reason": fit.stop_reason,
-             "train_seconds": fit.seconds}
+             "train_seconds": fit.seconds,
+             "ran_in": {"device": device.type, "precision": resolve_precision(device, cfg.precision or "auto")}}
     if describe:
         extra["mix_weights"] = {"initial": initial, "final": describe(model.encoder)}
     if weights_path is not None:

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import io
 import os
 import sys
 import time
@@ -11,10 +13,11 @@ from typing import Sequence
 import numpy as np
 
 from elmo_lib import registry
-from elmo_lib.checkpoint import CheckpointError
+from elmo_lib.checkpoint import BILM_STATE, CheckpointError
 from elmo_lib.config import PROFILES, DataConfig, get_profile, parse_overrides
 from elmo_lib.data import CLASS_NAMES, DataError, read_news, resolve_data_dir
 from elmo_lib.embeddings.mixing import MIX_MODES
+from elmo_lib.errors import TrainingError
 from elmo_lib.io import atomic_path
 from elmo_lib.predict import PredictError
 from elmo_lib.registry import BASELINES, BILM_ARMS, STATIC_METHODS, elmo_key
@@ -108,7 +111,7 @@ def pretrain(args: argparse.Namespace) -> int:
     path = Path(args.checkpoint or study.bilm_checkpoint())
     profile = study.profile
     if path.is_file() and not (args.resume or args.force):
-        state = load_checkpoint(path)
+        state = load_checkpoint(path, required=BILM_STATE, fix="Pass --force to overwrite it and train from scratch.")
         done = "a finished" if finished_state(path, profile.pretrain) is not None else "an unfinished"
         raise CheckpointError(f"{path} holds {done} biLM (next epoch {state['epoch']}, step {state['global_step']}); "
                               f"pass --resume to continue it, or --force to overwrite it and train from scratch.")
@@ -192,6 +195,11 @@ def report(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         out = resolve_path(args.out) if args.out else default_notebooks().parent / "report"
+        if out.exists() and not out.is_dir():
+            raise ReportError(f"--out {out} is a file; give a folder for the report (it is created if missing)")
+        if out.resolve() == _artifacts(args).resolve():
+            raise ReportError(f"--out and --artifacts are the same folder ({out}); give the report a folder of its "
+                              f"own, e.g. --out {out / 'report'}")
         with exclusive(out, "the report folder"):
             timings = build_report(profile, overrides, _artifacts(args), out,
                                    resolve_path(args.notebooks) if args.notebooks else None, args.kernel,
@@ -210,6 +218,8 @@ def report(args: argparse.Namespace) -> int:
 def predict(args: argparse.Namespace) -> int:
     """Classify the given texts (or a CSV) with a trained row; print a table or write CSV; return the exit code."""
     from elmo_lib.predict import (
+        check_writable,
+        decode_input,
         format_table,
         load_classifier,
         read_texts,
@@ -221,14 +231,16 @@ def predict(args: argparse.Namespace) -> int:
     text_field = get_profile(profile, overrides).data.text_field
     if args.input and args.texts:
         raise PredictError("give texts as arguments or --input, not both")
+    if args.output:
+        check_writable(Path(args.output))
     if args.input == "-":
-        texts = read_texts(sys.stdin, "standard input", text_field)
+        texts = read_texts(io.StringIO(decode_input(sys.stdin.buffer.read(), "standard input"), newline=""),
+                           "standard input", text_field)
     elif args.input:
         path = Path(args.input)
         if not path.is_file():
             raise PredictError(f"{path}: no such file")
-        with open(path, newline="", encoding="utf-8") as handle:
-            texts = read_texts(handle, str(path), text_field)
+        texts = read_texts(io.StringIO(decode_input(path.read_bytes(), str(path)), newline=""), str(path), text_field)
     elif args.texts:
         texts = list(args.texts)
     else:
@@ -239,8 +251,12 @@ def predict(args: argparse.Namespace) -> int:
     classes, probabilities = predictor.predict(texts, batch_size=args.batch_size)
     seconds = time.perf_counter() - started
     if args.output:
-        with atomic_path(Path(args.output)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-            write_predictions(handle, texts, classes, probabilities)
+        try:
+            with atomic_path(Path(args.output)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+                write_predictions(handle, texts, classes, probabilities)
+        except OSError as err:
+            raise PredictError(f"--output {args.output}: cannot write it ({err.strerror or err}); choose another "
+                               f"file") from None
         print(f"{len(texts)} predictions by {args.model} in {seconds:.2f} s written to {args.output}", file=sys.stderr)
     elif args.input:
         write_predictions(sys.stdout, texts, classes, probabilities)
@@ -255,6 +271,9 @@ def verify(args: argparse.Namespace) -> int:
 
     root = _artifacts(args)
     checked, bad = verify_folder(root)
+    if not checked:
+        print(f"no artifacts found under {root}: nothing to verify (is it the right folder?)")
+        return 1
     for path, problem in bad.items():
         print(f"{path}: {problem}" + ("; deleted, the next run rebuilds it" if args.delete else ""))
         if args.delete:
@@ -262,6 +281,17 @@ def verify(args: argparse.Namespace) -> int:
     print(f"verified {checked} artifacts under {root}: {checked - len(bad)} intact, {len(bad)} not to be trusted"
           + ("" if args.delete or not bad else " (run again with --delete to have them rebuilt)"))
     return 1 if bad else 0
+
+
+def positive_int(text: str) -> int:
+    """Return `text` as an integer of at least 1, or raise argparse's error naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
 
 
 def _add_profile_arguments(parser: argparse.ArgumentParser, default_profile: str = "cpu") -> None:
@@ -327,7 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--input", help="CSV with a 'text' or 'Description' column, canonical AG News rows, or one text "
                                     "a line; - reads standard input")
     pr.add_argument("--output", help="write the predictions as CSV here (default: standard output)")
-    pr.add_argument("--batch-size", type=int, default=256, help="documents per batch (default 256)")
+    pr.add_argument("--batch-size", type=positive_int, default=256, help="documents per batch (default 256)")
     pr.set_defaults(func=predict)
 
     ver = commands.add_parser("verify", help="check every cached artifact against its sidecar's SHA-256")
@@ -371,8 +401,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         with ExitStack() as locks:
             main_rank = int(os.environ.get("RANK", "0")) == 0  # under torchrun, rank 0 holds the lock for all
             read_only = args.command in ("data", "predict") or getattr(args, "bench_command", None) == "predict"
+            if args.command == "verify":
+                read_only = not args.delete
+                if not _artifacts(args).is_dir():
+                    raise DataError(f"no artifacts folder at {_artifacts(args)}: check the path (--artifacts or "
+                                    f"$ELMO_ARTIFACTS); nothing was verified")
             if getattr(args, "artifacts", "unset") != "unset" and not read_only and main_rank:
                 locks.enter_context(exclusive(_artifacts(args), "the artifacts folder"))
+                from elmo_lib.leftovers import remove_dead_temp_files
+                remove_dead_temp_files(_artifacts(args))
             return args.func(args)
     except LockError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -383,9 +420,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (KeyError, CheckpointError) as err:
         print(f"error: {err.args[0]}", file=sys.stderr)
         return 2
-    except PredictError as err:
+    except (PredictError, TrainingError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        if err.errno not in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" {err.filename}" if err.filename else ""
+        print(f"error: cannot write{where}: {err.strerror or err}. A stage that is not cached yet needs a writable "
+              f"artifacts folder with free space: pass --artifacts DIR (or set ELMO_ARTIFACTS) to one, or free space "
+              f"there; nothing half-written was kept", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written was kept; finished stages are cached and the next run reuses them",
+              file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import dataclasses
 import hashlib
 import json
@@ -231,6 +232,9 @@ BOUNDS = {"data.val_fraction": (0.01, 0.5), "data.max_train_rows": (1, None), "d
           "data.max_tokens": (1, None), "vocab.min_freq": (1, None), "vocab.max_size": (1, None),
           "classifier.lr_decay": (0.0, 1.0), "bilm.dropout": (0.0, 0.99), "classifier.dropout": (0.0, 0.99),
           "bilm.unk_dropout": (0.0, 1.0), "classifier.train_fraction": (1e-4, 1.0), "learning_curve": (1e-4, 1.0)}
+# tuple settings that need at least one value (an example), and those whose values must strictly increase
+NON_EMPTY = {"svd.windows": (2, 5), "skipgram.windows": (2, 5), "tfidf.c_grid": (2.0, 8.0), "bilm.cutoffs": (2000, 8000)}
+INCREASING = ("bilm.cutoffs",)
 POSITIVE = ("seeds", "dim", "hidden", "layers", "embed_dim", "batch_size", "epochs", "max_epochs", "patience", "lr",
             "n_iter", "negative", "windows", "epoch_curve_documents", "checkpoint_every", "clip_norm", "max_steps_per_epoch",
             "max_batches_per_epoch", "div_value", "cutoffs", "finetune_lr_scale")
@@ -262,6 +266,13 @@ def check_setting(key: str, value: Any, hint: Any) -> Any:
         value = float(value)
     attr = key.rpartition(".")[2]
     items = value if isinstance(value, tuple) else (value,)
+    if isinstance(value, tuple) and not value and key in NON_EMPTY:
+        raise SettingError(f"setting {key}=(): give at least one value, e.g. {key}={NON_EMPTY[key]}")
+    if isinstance(value, tuple) and key in INCREASING and list(value) != sorted(set(value)):
+        raise SettingError(f"setting {key}={value!r}: must be strictly increasing, e.g. {tuple(sorted(set(value)))}")
+    for item in items:
+        if isinstance(item, float) and not math.isfinite(item):
+            raise SettingError(f"setting {key}={value!r}: must be a finite number")
     if key in CHOICES and any(item not in CHOICES[key] for item in items):
         raise SettingError(f"setting {key}={value!r}: choose one of {CHOICES[key]}")
     low, high = BOUNDS.get(key, (0 if attr not in POSITIVE else None, None))

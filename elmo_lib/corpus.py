@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from elmo_lib.config import DataConfig, VocabConfig
-from elmo_lib.data import NewsSplit, read_news, stratified_head, stratified_split
+from elmo_lib.data import NewsSplit, read_news, require_every_class, stratified_head, stratified_split
 from elmo_lib.text import tokenize
 from elmo_lib.vocab import BOS_ID, EOS_ID, UNK, Vocabulary
 
@@ -68,8 +68,15 @@ def split_news(data: DataConfig) -> dict[str, NewsSplit]:
         train = train.subset(stratified_head(train.labels, data.max_train_rows, data.split_seed))
     if data.max_test_rows:
         test = test.subset(stratified_head(test.labels, data.max_test_rows, data.split_seed))
+    fix = ("Raise data.max_train_rows, or use more training rows of each class" if data.max_train_rows
+           else "Use a training file with more rows of each class")
+    require_every_class(train.labels, f"{train.path} (after data.max_train_rows={data.max_train_rows})", fix + ".",
+                        least=MIN_ROWS_PER_CLASS)
     kept, held = stratified_split(train.labels, data.val_fraction, data.split_seed)
     return {"train": train.subset(kept), "validation": train.subset(held), "test": test}
+
+
+MIN_ROWS_PER_CLASS = 3  # before the validation split: at least one validation and two training rows of each class
 
 
 def build_corpus(data: DataConfig, vocab_cfg: VocabConfig) -> Corpus:

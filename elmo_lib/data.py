@@ -59,6 +59,9 @@ def split_path(data_dir: str | os.PathLike | None, split: str) -> Path:
     """Return the path of `split`.csv in the data folder, or raise DataError saying how to get it."""
     folder = resolve_data_dir(data_dir)
     path = folder / f"{split}.csv"
+    if folder.is_file():
+        raise DataError(f"{folder} is a file, not a folder: pass the folder that holds train.csv and test.csv "
+                        f"(--data-dir {folder.parent} or AG_NEWS_DIR={folder.parent}).")
     if not folder.is_dir():
         raise DataError(f"AG News folder not found: {folder}. Run \"make data\" (needs network) "
                         f"or set AG_NEWS_DIR to a folder holding train.csv and test.csv.")
@@ -101,8 +104,9 @@ def _is_header(row: list[str]) -> bool:
 
 
 def _looks_like_header(row: list[str]) -> bool:
-    """Return True for a first row of column names (no field is a class number)."""
-    return bool(row) and not any(value.strip() in ("1", "2", "3", "4") for value in row)
+    """Return True for a first row of column names: its first field is not a number (a data row's class is one,
+    even a wrong one, which the row check then names)."""
+    return bool(row) and not row[0].strip().lstrip("+-").isdigit()
 
 
 def read_split(path: str | os.PathLike, text_field: str = "description",
@@ -148,8 +152,9 @@ def _read_rows(path: Path, text: str, text_field: str, skip_bad_rows: bool, may_
         except StopIteration:
             break
         except csv.Error as err:
-            raise DataError(f"{path.name} line {reader.line_num}: malformed CSV ({err}) in {path}. "
-                            f"Check the quoting on that line.") from None
+            where = f"line {start}" + (f" (the row runs on to line {reader.line_num})" if reader.line_num > start else "")
+            raise DataError(f"{path.name} {where}: malformed CSV ({err}) in {path}. "
+                            f"Check the quoting of the row that starts on line {start}.") from None
         last_line = reader.line_num
         if columns is None:
             if not _is_header(row) and _looks_like_header(row):
@@ -203,8 +208,21 @@ def _check_row(row: list[str], n_fields: int, columns: tuple[int, int | None, in
 def read_news(data_dir: str | os.PathLike | None = None, text_field: str = "description",
               skip_bad_rows: bool = False) -> dict[str, NewsSplit]:
     """Return {"train": ..., "test": ...} read from the AG News folder."""
-    return {split: read_split(split_path(data_dir, split), text_field, skip_bad_rows)
-            for split in SPLITS}
+    news = {split: read_split(split_path(data_dir, split), text_field, skip_bad_rows) for split in SPLITS}
+    for split in news.values():
+        require_every_class(split.labels, str(split.path), "Use a file with rows of all four classes.")
+    return news
+
+
+def require_every_class(labels: np.ndarray, where: str, fix: str, least: int = 1) -> None:
+    """Raise DataError naming the classes with fewer than `least` rows in `labels` (0..3) of `where`: a classifier
+    that never sees a class, or a validation split without one, gives accuracies that mean nothing."""
+    counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(CLASS_NAMES))
+    short = [f"{name} (class {index + 1}: {counts[index]} rows)" for index, name in enumerate(CLASS_NAMES)
+             if counts[index] < least]
+    if short:
+        need = "no rows" if least == 1 else f"fewer than {least} rows"
+        raise DataError(f"{where}: {need} of {', '.join(short)}. {fix}")
 
 
 def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

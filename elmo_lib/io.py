@@ -22,7 +22,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     give it the user's normal permissions and rename it onto `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)  # see leftovers
     os.close(fd)
     try:
         yield Path(tmp)

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from elmo_lib.config import get_profile
+from elmo_lib.leftovers import remove_dead_temp_files
 from elmo_lib.paths import project_root, resolve_path
 from elmo_lib.study import Study
 
@@ -27,6 +28,7 @@ def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: 
     """Return the Study for a notebook's parameters (profile "auto" picks full on CUDA, else cpu)."""
     name = default_profile_name() if profile == "auto" else profile
     study = Study(get_profile(name, overrides or {}), Path(artifacts) if artifacts else default_artifacts(), overrides)
+    remove_dead_temp_files(study.root)
     if announce:
         print(f"profile: {name}; artifacts: {study.root}")
     return study

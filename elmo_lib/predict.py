@@ -42,6 +42,8 @@ class Predictor:
         from elmo_lib.classify import predict_proba
         from elmo_lib.corpus import EncodedSplit, tokenize_all
         from elmo_lib.embeddings.features import compute_features
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise PredictError(f"batch_size={batch_size!r}: give a whole number of at least 1")
         for number, text in enumerate(texts, start=1):
             if not isinstance(text, str) or not text.strip():
                 raise PredictError(f"text {number} is empty; give every document some words")
@@ -68,8 +70,16 @@ def predictor_for(study, model: str) -> Predictor:
     from elmo_lib.device import choose_device
     from elmo_lib.vocab import Vocabulary
     record, weights, make_encoder = study.trained_row(model)
+    from elmo_lib.sidecar import sidecar_problem
     with contextlib.redirect_stdout(sys.stderr):  # loading messages never mix with predictions on stdout
-        vocab = Vocabulary.load(study.stage_dir("data") / "vocab.json")
+        path = study.stage_dir("data") / "vocab.json"
+        problem = sidecar_problem(path)
+        if problem is None:
+            vocab = Vocabulary.load(path)
+        else:  # rebuilt from the data files (and saved again where the folder is writable)
+            print(f"{path}: {'missing' if problem == 'missing' else 'corrupt (' + problem + ')'}; rebuilding the "
+                  f"vocabulary from the data files")
+            vocab = study.corpus.vocab
         classifier = load_trained(model, make_encoder, study.profile.classifier, weights)
         bilm = study.bilm.model if record["settings"].get("arm") in BILM_ARMS else None
     device = choose_device(study.profile.classifier.device, announce=False)
@@ -93,10 +103,35 @@ def servable_rows(study) -> list[str]:
 TEXT_COLUMNS = ("text", "description")
 
 
+def decode_input(raw: bytes, name: str) -> str:
+    """Return the UTF-8 text of an input file or stream, or raise PredictError naming the line of the first bytes
+    that are not UTF-8 (binary data, or a file saved as latin-1) and how to convert it."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise PredictError(f"{name}, line {line}: bytes {raw[err.start:err.start + 4]!r} are not UTF-8 text. Give "
+                           f"text saved as UTF-8 (a latin-1 file converts with: iconv -f latin1 -t utf-8 FILE)") from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise PredictError(f"{name}, line {line}: a NUL byte, so this is binary data, not text; give one text a "
+                           f"line or a CSV")
+    return text
+
+
 def read_texts(handle: TextIO, name: str, text_field: str = "description") -> list[str]:
     """Return the texts of a CSV: a header with a `text` or `Description` column (and `Title`, joined when the
     profile reads title+description), canonical AG News rows (class, title, description), or one text a line."""
-    rows = list(csv.reader(handle))
+    limit = csv.field_size_limit()
+    csv.field_size_limit(1 << 30)  # a long text is data (data.max_tokens cuts it), not a quoting error
+    try:
+        rows = list(csv.reader(handle))
+    except csv.Error as err:
+        raise PredictError(f"{name}: not readable as CSV ({err}); check the quoting, or give one text a line") from None
+    finally:
+        csv.field_size_limit(limit)
     if not rows:
         raise PredictError(f"{name}: no rows; give one text per line, or a CSV with a 'text' column")
     header = [cell.strip().lower() for cell in rows[0]]
@@ -120,6 +155,18 @@ def read_texts(handle: TextIO, name: str, text_field: str = "description") -> li
             raise PredictError(f"{name}, line {number}: no text in column {column + 1}; fill it or drop the line")
         texts.append(f"{row[title]} {row[column]}" if title is not None else row[column])
     return texts
+
+
+def check_writable(path: Path) -> None:
+    """Raise PredictError unless predictions can be written to `path` (a file in a writable, existing folder)."""
+    import os
+    if path.is_dir():
+        raise PredictError(f"--output {path} is a folder; give a file name, e.g. {path / 'predictions.csv'}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise PredictError(f"--output {path}: the folder {folder} does not exist; create it or choose another file")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise PredictError(f"--output {path}: not writable by this user; choose another file")
 
 
 def write_predictions(handle: TextIO, texts: Sequence[str], classes: Sequence[str], probabilities: np.ndarray) -> None:

@@ -21,7 +21,9 @@ import torch
 import torch.distributed as dist
 
 from elmo_lib.batching import bucketed_batches, pad_ids, token_budget_batches
-from elmo_lib.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from elmo_lib.checkpoint import BILM_STATE, CheckpointError, load_checkpoint, save_checkpoint
+from elmo_lib.errors import TrainingError
+from elmo_lib.sidecar import write_sidecar
 from elmo_lib.timing import EPOCH_TIMING, read_timing, timing_of, without_timing, write_timing
 from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
@@ -197,7 +199,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
     epoch, position, global_step = 1, 0, 0
 
     if resume and checkpoint_path.is_file():
-        state = load_checkpoint(checkpoint_path, signature)
+        state = load_checkpoint(checkpoint_path, signature, required=BILM_STATE,
+                                fix="Delete it (or pass --force) to train the biLM from scratch.")
         refuse_changed_training(checkpoint_path, state, bilm_cfg, cfg)
         model.load_state_dict(state["model"])
         optimiser.load_state_dict(state["optimiser"])
@@ -280,14 +283,19 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
         flush()
         seconds = time.perf_counter() - started
         val_ppl = perplexity(model, val_seqs, device, precision)
+        if not np.isfinite(val_ppl):
+            raise TrainingError(f"biLM epoch {epoch}: validation perplexity is {val_ppl}, so the biLM learnt nothing "
+                                f"usable (pretrain.lr={cfg.lr}, pretrain.clip_norm={cfg.clip_norm}, "
+                                f"pretrain.precision={cfg.precision}); lower pretrain.lr and train it again with --force")
         epoch_losses = [s["loss"] for s in result.steps if s["epoch"] == epoch]
         result.epochs.append({"epoch": epoch, "train_loss": float(np.mean(epoch_losses)) if epoch_losses else None,
                               "val_perplexity": val_ppl, "seconds": seconds,
                               "tokens_per_second": tokens_done / max(seconds, 1e-9)})
         if ctx.is_main:
-            save_checkpoint(epoch_snapshot(checkpoint_path, epoch), {
-                "signature": signature, "model": model.state_dict(),
-                "epoch_log": without_timing(result.epochs[-1], EPOCH_TIMING)})
+            snapshot = epoch_snapshot(checkpoint_path, epoch)
+            save_checkpoint(snapshot, {"signature": signature, "model": model.state_dict(),
+                                       "epoch_log": without_timing(result.epochs[-1], EPOCH_TIMING)})
+            write_sidecar(snapshot, {"epoch": epoch}, {"bilm": _plain(bilm_cfg), "pretrain": _plain(cfg)})
             timing = read_timing(checkpoint_path.parent)
             write_timing(checkpoint_path.parent, {**timing, "epochs": {**timing.get("epochs", {}),
                                                                        str(epoch): timing_of(result.epochs[-1], EPOCH_TIMING)}})
@@ -335,7 +343,8 @@ def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
     """Return the checkpoint at `path` if it holds a biLM that finished `cfg.epochs` epochs, else None."""
     if not path.is_file():
         return None
-    state = load_checkpoint(path)
+    state = load_checkpoint(path, required=BILM_STATE,
+                            fix="Delete it (or pass --force) to train the biLM from scratch.")
     return state if state["epoch"] > cfg.epochs else None
 
 

@@ -38,7 +38,8 @@ def plot_confusion(metrics: dict, title: str, ax=None):
 
 
 def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
-    """Return one row per model: test accuracy and macro F1, the reference study's accuracy and our difference."""
+    """Return one row per model: test accuracy and macro F1, the precision its classifier ran in (bf16 only where the
+    CPU or GPU computes it natively), the reference study's accuracy and our difference."""
     rows = []
     for key, record in results.items():
         reference = reference_accuracy(key)
@@ -46,6 +47,8 @@ def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
                      "test accuracy": record["test"]["accuracy"],
                      "test macro F1": record["test"]["macro avg"]["f1"],
                      "train accuracy": record["train"]["accuracy"],
+                     "precision": record.get("ran_in", {}).get("precision", "scikit-learn" if record.get(
+                         "settings", {}).get("classifier") is None else "–"),
                      "reference test accuracy": reference,
                      "difference (points)": None if reference is None else 100 * (record["test"]["accuracy"] - reference)})
     return pd.DataFrame(rows).set_index("model").round(4)

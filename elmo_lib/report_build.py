@@ -134,6 +134,7 @@ def publish(staging: Path, out_dir: Path) -> None:
 def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path | None = None,
                  kernel: str | None = None, pdf: bool = True) -> dict:
     """Build index.html, report.pdf and metrics.json into `out_dir`; return the per-notebook wall times."""
+    from elmo_lib.leftovers import remove_dead_staging
     from elmo_lib.notebook import open_study
     profile = get_profile(profile_name, overrides)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else default_notebooks()
@@ -147,7 +148,8 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
                           "or `apt-get install chromium`, or pass --no-pdf. The previous report is untouched.")
     out_dir, artifacts = Path(out_dir), Path(artifacts)
     out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir))
+    remove_dead_staging(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out_dir))
     (staging / "notebooks").mkdir()
     try:
         timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel)
@@ -166,13 +168,15 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
         raise
     publish(staging, out_dir)
     shutil.rmtree(staging, ignore_errors=True)
+    for failed in out_dir.glob("failed-*.ipynb"):  # a failed run's copy, now that a good report replaced it
+        failed.unlink(missing_ok=True)
     return timings
 
 
 THIS_PYTHON_KERNEL = "elmo-lib-this-python"
 
 
-def this_python_kernel(folder: Path) -> str:
+def this_python_kernel(folder: Path, log: Path | None = None) -> str:
     """Return the name of a kernelspec, written under `folder` and put first on JUPYTER_PATH, that runs this very
     Python: the notebooks then import the elmo_lib that `elmo-lib report` runs from, whatever a global "elmo-lib"
     kernelspec (registered by another checkout's `make setup`) points to."""
@@ -180,8 +184,9 @@ def this_python_kernel(folder: Path) -> str:
     spec = Path(folder) / "kernels" / THIS_PYTHON_KERNEL
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Python ({sys.executable})", "language": "python"}))
+        "argv": [sys.executable, "-Xfrozen_modules=off", "-m", "elmo_lib.kernel", "-f", "{connection_file}"],
+        "display_name": f"Python ({sys.executable})", "language": "python",
+        **({"env": {"ELMO_KERNEL_LOG": str(log)}} if log else {})}))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(filter(None, [str(folder), os.environ.get("JUPYTER_PATH")]))
     return THIS_PYTHON_KERNEL
 
@@ -202,7 +207,7 @@ def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, 
     saved_path = os.environ.get("JUPYTER_PATH")
     try:
         if kernel is None:
-            kernel = this_python_kernel(staging / ".jupyter")
+            kernel = this_python_kernel(staging / ".jupyter", staging.parent / "kernel.log")
         return _run_each(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel, timings)
     finally:
         if saved_path is None:
@@ -211,9 +216,17 @@ def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, 
             os.environ["JUPYTER_PATH"] = saved_path
 
 
+def notebook_parameters(profile_name: str, overrides: dict, artifacts: Path) -> dict:
+    """Return the papermill parameters every notebook receives, as JSON values: papermill writes a tuple it does not
+    know as its text, so `--set "learning_curve=(0.01,0.1)"` reaches the notebooks as the list [0.01, 0.1] (which
+    the settings read back as a tuple)."""
+    import json
+    return {"profile": profile_name, "overrides": json.loads(json.dumps(overrides)), "artifacts": str(artifacts)}
+
+
 def _run_each(plan, notebooks_dir: Path, staging: Path, profile_name: str, overrides: dict, artifacts: Path,
               kernel: str, timings: dict) -> dict:
-    base = {"profile": profile_name, "overrides": overrides, "artifacts": str(artifacts)}
+    base = notebook_parameters(profile_name, overrides, artifacts)
     for run_name, stem, extra in plan:
         target = staging / "notebooks" / f"{run_name}.ipynb"
         parameters = {**base, **extra}

@@ -80,7 +80,8 @@ def discard(path: str | Path) -> None:
         item.unlink(missing_ok=True)
 
 
-SIDECARED = ("metrics.json", "probes.json", "*.npy")  # every artifact of these names has a sidecar
+SIDECARED = ("metrics.json", "probes.json", "epoch_curve.json", "*.npy", "classifier.pt", "epochs/*.pt",
+             "embeddings/info.json", "embeddings/vocab.json", "data/*/vocab.json")  # every artifact of these names has a sidecar
 
 
 def verify_folder(root: str | Path) -> tuple[int, dict[Path, str]]:

@@ -38,7 +38,8 @@ ARTIFACT_VERSION = 8
 # Part of every trained classifier's key only: raise it when a change to the classifier or its training alters
 # results under unchanged settings (2: dropout masks drawn by elmo_lib.dropout), so the biLM and embeddings are reused.
 CLASSIFIER_VERSION = 2
-CLASSIFIER_FILE = "classifier.pt"  # the trained classifier's own weights, beside its metrics.json
+CLASSIFIER_FILE = "classifier.pt"
+EMBEDDING_FILES = ("info.json", "vocab.json", "vectors.npy")  # a static method's files, each with its sidecar  # the trained classifier's own weights, beside its metrics.json
 
 
 class NotTrainedError(KeyError):
@@ -88,9 +89,12 @@ class Study:
         corpus = build_corpus(self.profile.data, self.profile.vocab)
         path = self.stage_dir("data") / "vocab.json"
         if not self._trusted(path, "vocabulary"):
-            corpus.vocab.save(path)
-            write_sidecar(path, json.loads(json.dumps(self.data_key, default=dataclasses.asdict)),
-                          {"files": self.data_key["files"]})
+            try:
+                corpus.vocab.save(path)
+                write_sidecar(path, json.loads(json.dumps(self.data_key, default=dataclasses.asdict)),
+                              {"files": self.data_key["files"]})
+            except OSError as err:  # read-only storage: the vocabulary rebuilt in memory serves this run
+                print(f"{path}: not saved ({err.strerror or err}); the vocabulary is rebuilt from the data each run")
         return corpus
 
     def _timed(self, name: str, started: float) -> float:
@@ -145,7 +149,7 @@ class Study:
         from elmo_lib.embeddings.sweep import sweep_windows
         cfg = getattr(self.profile, method)
         folder = self._vectors_path(method).parent
-        if self._trusted(folder / "vectors.npy", "embeddings"):
+        if all(self._trusted(folder / name, "embeddings") for name in EMBEDDING_FILES):
             try:
                 return StaticEmbeddings.load(folder)
             except (ValueError, OSError, EOFError, KeyError) as err:
@@ -154,6 +158,8 @@ class Study:
         embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
                                       cfg.windows, corpus, label=f"{method} window sweep")
         embeddings.save(folder)
+        for name in ("vocab.json", "info.json"):
+            write_sidecar(folder / name, dataclasses.asdict(cfg), {"data": self.data_key["files"]})
         write_sidecar(folder / "vectors.npy", dataclasses.asdict(cfg), {"data": self.data_key["files"],
                                                                           "info": embeddings.info})
         self._timed(f"{method} embeddings", started)
@@ -282,7 +288,8 @@ class Study:
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
             expected = (int(split.offsets[-1]), self.profile.bilm.layers, bilm.model.out_dim)
-            if self._trusted(path, "cached layers", full=False) and not _readable_array(path, expected):
+            # the whole file's SHA-256 on every read (about 1.5 GB/s): a zeroed block inside it is caught too
+            if self._trusted(path, "cached layers", full=True) and not _readable_array(path, expected):
                 print(f"{path}: corrupt cached layers (not a {expected} array); recomputing them")
                 discard(path)
             if not path.is_file():
@@ -417,11 +424,14 @@ class Study:
             epochs = []
             for entry in bilm.log["epochs"]:
                 snapshot = epoch_snapshot(bilm.checkpoint, entry["epoch"])
-                if not snapshot.is_file():
-                    print(f"{snapshot}: missing (a biLM trained before snapshots were kept); epoch left out")
+                problem = sidecar_problem(snapshot, full=True)
+                if problem:
+                    why = "missing (a biLM trained before snapshots were kept)" if problem == "missing" else problem
+                    print(f"{snapshot}: {why}; epoch {entry['epoch']} is left out of the curve (only retraining the "
+                          f"biLM, `elmo-lib pretrain --force`, brings it back)")
                     continue
                 model = BiLM(len(corpus.vocab), self.profile.bilm)
-                model.load_state_dict(load_checkpoint(snapshot)["model"])
+                model.load_state_dict(load_checkpoint(snapshot, required=("model",))["model"])
                 pooled = {name: pooled_layers_of(model, split, device) for name, split in splits.items()}
                 epochs.append({"epoch": entry["epoch"], "val_perplexity": entry["val_perplexity"],
                                "probes": pooled_probes(pooled, labels)})

@@ -75,12 +75,12 @@ def test_missing_folder_and_file_say_how_to_get_data(tmp_path):
 
 
 def test_cli_exits_non_zero_with_the_message(tmp_path, capsys):
-    write_canonical(tmp_path / "train.csv", [("1", "t", "d"), ("5", "t", "d")])
+    write_canonical(tmp_path / "train.csv", [*TINY_ROWS, ("5", "t", "d")])
     write_canonical(tmp_path / "test.csv", TINY_ROWS)
     assert main(["data", "check", "--data-dir", str(tmp_path)]) == 2
-    assert 'train.csv line 2: class "5" is not one of 1-4' in capsys.readouterr().err
+    assert 'train.csv line 5: class "5" is not one of 1-4' in capsys.readouterr().err
     assert main(["data", "check", "--data-dir", str(tmp_path), "--skip-bad-rows"]) == 0
-    assert "skipped 1 bad rows: line 2" in capsys.readouterr().out
+    assert "skipped 1 bad rows: line 5" in capsys.readouterr().out
 
 
 def test_console_script_missing_data(tmp_path):

@@ -7,6 +7,8 @@ in memory or memory-mapped, and served to the classifier batch by batch.
 from __future__ import annotations
 
 import copy
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +77,21 @@ class LayerFeatures(TokenIdSource):
 
 
 @torch.no_grad()
+def reserve_disk(path: Path) -> None:
+    """Allocate the whole of the (sparse) file at `path` on disk now, so a full disk is an OSError naming the file
+    and the space it needs, not a SIGBUS that kills the process while the memory map is being filled."""
+    size = path.stat().st_size
+    try:
+        with open(path, "r+b") as handle:
+            os.posix_fallocate(handle.fileno(), 0, size)
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OSError(err.errno, f"no space left for the cached biLM layers ({size / 2**30:.2f} GiB) at {path}; "
+                                     f"free that much space, or set --artifacts / ELMO_ARTIFACTS to a larger disk") from None
+        if err.errno not in (errno.EOPNOTSUPP, errno.EINVAL):  # a file system without fallocate: fill as before
+            raise
+
+
 def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtype: str = "float16",
                      batch_size: int = 128, path: str | Path | None = None) -> LayerFeatures:
     """Return layers 1..L of every token of `split` from the frozen biLM (memory-mapped at `path` if given).
@@ -89,6 +106,7 @@ def compute_features(bilm: BiLM, split: EncodedSplit, device: torch.device, dtyp
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         values = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=shape)
+        reserve_disk(Path(path))
     else:
         values = np.empty(shape, dtype=dtype)
     batches = bucketed_batches(lengths, batch_size)

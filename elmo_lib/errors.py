@@ -1,0 +1,5 @@
+"""Errors a person can act on that are raised deep in training (torch-free, so the CLI catches them cheaply)."""
+
+
+class TrainingError(RuntimeError):
+    """Training that cannot go on (a loss that is no longer a finite number); the message names the settings."""
