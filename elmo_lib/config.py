@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import ast
-import math
 import dataclasses
 import hashlib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field

@@ -32,6 +32,11 @@ def smoke_report(shared_dir, tmp_path_factory):
     subfolder of the checkout with relative paths (the notebooks' folder left to its default)."""
     _need(find_browser(), "chromium")
     out, cwd = tmp_path_factory.mktemp("report"), ROOT / "tests"
+    # what a failed run and a killed one leave in the report folder: a good build removes both
+    (out / "failed-02_elmo_pretrain.ipynb").write_text("{}")
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (out / f".build-{dead.pid}-k1ll3d").mkdir()
     env = {**os.environ, "AG_NEWS_DIR": os.path.relpath(Path(shared_dir).resolve(), cwd)}
     env.pop("ELMO_ARTIFACTS", None)
     run = subprocess.run([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke",
@@ -77,6 +82,10 @@ def test_index_html_in_headless_chromium(smoke_report, tmp_path):
     subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={SHOTS / 'index.png'}",
                             (smoke_report / "index.html").as_uri()], capture_output=True, timeout=120, check=True)
     assert (SHOTS / "index.png").stat().st_size > 10_000
+
+
+def test_a_good_report_leaves_no_failed_copy_or_dead_staging_folder(smoke_report):
+    assert not list(smoke_report.glob("failed-*.ipynb")) and not list(smoke_report.glob(".build-*"))
 
 
 @pytest.mark.slow
