@@ -57,8 +57,8 @@ data: setup
 	$(PY) -m elmo_lib data download --data-dir "$(AG_NEWS_DIR)"
 
 bench: setup
-	cd $(ROOT) && $(PY) -m elmo_lib bench pretrain --profile cpu --json benchmarks/pretrain_latest.json | tee benchmarks/pretrain_latest.txt
-	cd $(ROOT) && $(PY) benchmarks/bench_static.py | tee benchmarks/static_latest.txt
+	cd $(ROOT) && $(PY) -m elmo_lib bench pretrain --profile cpu --json benchmarks/records/pretrain_latest.json | tee benchmarks/records/pretrain_latest.txt
+	cd $(ROOT) && $(PY) benchmarks/bench_static.py | tee benchmarks/records/static_latest.txt
 
 clean:
 	rm -rf $(ROOT)/artifacts $(ROOT)/.pytest_cache

@@ -6,7 +6,7 @@ with AG_NEWS_DIR set, BASE a commit whose benchmarks/allocator_cpu.py has the sa
 ARTIFACTS the folder of a `cpu` report (its cached biLM and ELMo layers). BASE is checked out in a temporary
 worktree. Each trial is a fresh process of allocator_cpu.py's trials (the first 150 pretraining steps of the cpu
 biLM; one trainable-λ classifier epoch over the cached layers with its validation pass) run from one tree, in the
-order base, new, new, base so that drift on the machine falls on both. Writes benchmarks/against_commit_cpu.json.
+order base, new, new, base so that drift on the machine falls on both. Writes benchmarks/records/against_commit_cpu.json.
 """
 from __future__ import annotations
 

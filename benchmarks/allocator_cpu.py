@@ -7,7 +7,7 @@ fresh process, with $ELMO_KEEP_FREED_MEMORY 0 (glibc's defaults) or 1, in the or
 machine falls on both: `pretrain`, the first 150 pretraining steps of the cpu profile's biLM (random start, fixed
 batches); `classify`, one trainable-λ classifier epoch over the cached layers and its validation pass. Each reports
 its seconds, minor page faults, system time and peak memory, and a figure of its result (the final loss, the
-validation accuracy), which must not change with the allocator. Writes benchmarks/allocator_cpu.json by default.
+validation accuracy), which must not change with the allocator. Writes benchmarks/records/allocator_cpu.json by default.
 """
 from __future__ import annotations
 

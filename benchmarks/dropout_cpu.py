@@ -6,7 +6,7 @@ with AG_NEWS_DIR set and ARTIFACTS the folder of a `cpu` report (its cached biLM
 vectors). For the trainable-λ ELMo row and the skip-gram row, one classifier epoch and its validation pass with each
 dropout, in the order bernoulli, uniform, uniform, bernoulli so that drift on the machine falls on both; every
 trial starts from the same weights and batches. The masks differ, so the validation accuracies differ a little;
-they are printed to show that learning is unchanged. Writes benchmarks/dropout_cpu.json by default.
+they are printed to show that learning is unchanged. Writes benchmarks/records/dropout_cpu.json by default.
 """
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # GPU check (one run, at most 8 minutes on one H100/H200): CUDA biLM checks, bench pretrain and classify,
 # then the full profile's study rows (ELMo first). Needs AG News in $DATA (default devdata/news_classification)
-# and, where gensim is missing, its wheels in .whl/. Writes its figures to $OUT (default benchmarks/gpu).
+# and, where gensim is missing, its wheels in .whl/. Writes its figures to $OUT (default benchmarks/records/gpu-<date>).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 DATA="${DATA:-devdata/news_classification}"
-OUT="${OUT:-benchmarks/gpu}"
+OUT="${OUT:-benchmarks/records/gpu-$(date +%F)}"
 mkdir -p "$OUT"
 if ! python3 -c "import gensim" 2>/dev/null && ls .whl/*.whl >/dev/null 2>&1; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site .whl/*.whl

@@ -1,9 +1,9 @@
 """Seed spread of the closest ablation: the trainable-λ ELMo row with the per-token layer norm over three classifier
-seeds, beside the same row as the profile runs it (no layer norm, `benchmarks/seeds_cpu.json`).
+seeds, beside the same row as the profile runs it (no layer norm, `benchmarks/records/seeds_cpu.json`).
 
 Run `python benchmarks/layer_norm_seeds_cpu.py ARTIFACTS [OUT.json]` with AG_NEWS_DIR set, on the artifacts folder
 of a `cpu` report (seed 0 is that report's ablation, read from cache; seeds 1 and 2 are trained and cached beside
-it). Writes benchmarks/layer_norm_seeds_cpu.json by default.
+it). Writes benchmarks/records/layer_norm_seeds_cpu.json by default.
 """
 from __future__ import annotations
 

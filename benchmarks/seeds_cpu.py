@@ -4,7 +4,7 @@ frozen-λ ELMo rows, over one biLM and one set of static vectors (only the class
 Run `python benchmarks/seeds_cpu.py ARTIFACTS [OUT.json] [--elmo-modes trainable,frozen]` with AG_NEWS_DIR set, on
 the artifacts folder of a `cpu` report: seed 0 of every row is that report's (read from cache), seeds 1 and 2 are
 trained and cached beside it. `--elmo-modes` narrows the ELMo rows (each costs about 12 minutes on 2 cores). Prints
-the report's seed-variance table and writes benchmarks/seeds_cpu.json by default.
+the report's seed-variance table and writes benchmarks/records/seeds_cpu.json by default.
 """
 from __future__ import annotations
 

@@ -1,10 +1,8 @@
 """Host memory reuse: glibc's malloc told to keep freed blocks in the process instead of returning them to the OS.
 
 By default glibc serves every large block (a batch's layers, an LSTM's activations) with a fresh mmap and unmaps it
-on free, so each training step faults in, and the kernel zeroes, its pages again. On the cpu profile that was 757
-million minor page faults and 1,475 s of system time in one report run. Kept in the heap, the same blocks are
-reused: biLM pretraining 8.1k -> 10.1k tokens/s on 2 cores, one classifier epoch from a fresh process 36 s -> 32 s
-(`benchmarks/allocator_cpu.json`); the whole cpu report 6,376 s -> 5,883 s with identical results. It changes where
+on free, so each training step faults in, and the kernel zeroes, its pages again. Kept in the heap, the same blocks
+are reused (what that saved: `benchmarks/records/allocator_cpu.json`, docs/results-history.md). It changes where
 memory comes from, never what is computed.
 """
 from __future__ import annotations

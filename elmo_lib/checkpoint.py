@@ -5,11 +5,11 @@ from pathlib import Path
 
 import torch
 
+from elmo_lib.errors import CheckpointError
 from elmo_lib.io import atomic_path
 
+__all__ = ["BILM_STATE", "CheckpointError", "load_checkpoint", "save_checkpoint"]
 
-class CheckpointError(RuntimeError):
-    """A checkpoint that cannot be used: unreadable, or made for another vocabulary or other sizes."""
 
 
 def save_checkpoint(path: str | Path, payload: dict) -> None:

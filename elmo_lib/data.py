@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
+from elmo_lib.names import TEXT_FIELDS
 from elmo_lib.paths import resolve_path
 
 CLASS_NAMES = ("World", "Sports", "Business", "Sci/Tech")
-TEXT_FIELDS = ("description", "title+description")
 SPLITS = ("train", "test")
 DEFAULT_DATA_DIR = Path("data/ag_news")
 _UNDECODABLE = re.compile("[\udc80-\udcff]")

@@ -42,9 +42,7 @@ def resolve_precision(device: torch.device, precision: str = "auto") -> str:
     return precision
 
 
-# On an AVX2-only CPU (AMD EPYC Zen 3, 2 cores) oneDNN has no bf16 LSTM: an LSTM fed float32 under bf16 autocast
-# fails ("could not create a primitive descriptor"), and one fed bf16 took 5.5x float32's time (a (64, 40, 512) head
-# step, forward and backward: 909-987 ms against 164-178 ms; benchmarks/bf16_head_cpu.py).
+# Why bf16 runs only where the CPU computes it natively, with the measurements: docs/design.md (Precision).
 NO_NATIVE_BF16_WHY = "this CPU has no native bf16 units (avx512_bf16 or AMX), so oneDNN has no bf16 LSTM"
 NO_NATIVE_BF16 = f"bf16 was asked for, but {NO_NATIVE_BF16_WHY}; running float32 instead (set the precision to fp32)"
 

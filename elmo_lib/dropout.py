@@ -2,10 +2,10 @@
 
     y = x · m / (1 - p),   m_i = [u_i ≥ p],  u_i ~ U[0, 1)   (training; y = x in eval mode)
 
-The same distribution as `nn.Dropout`. On CPU, `nn.Dropout` draws its mask with `bernoulli_`, which
-is 3-5x slower than `torch.rand` plus a compare (64 × 40 × 512 bf16, forward and backward: 10 ms
-against 4; float32: 21 against 5). In a classifier epoch over cached ELMo layers that draw was a
-fifth of the time. On CUDA `nn.Dropout`'s fused kernel is faster, so it is used there.
+The same distribution as `nn.Dropout`. On CPU, `nn.Dropout` draws its mask with `bernoulli_`, which is
+several times slower than `torch.rand` plus a compare, and in a classifier epoch over cached ELMo layers that
+draw was a large share of the time (`benchmarks/records/dropout_cpu.json`). On CUDA `nn.Dropout`'s fused kernel
+is faster, so it is used there.
 """
 from __future__ import annotations
 

@@ -68,18 +68,9 @@ def predictor_for(study, model: str) -> Predictor:
     """Return a Predictor for the trained row `model` of `study` (a Study), computing nothing."""
     from elmo_lib.classify import load_trained
     from elmo_lib.device import choose_device
-    from elmo_lib.vocab import Vocabulary
     record, weights, make_encoder = study.trained_row(model)
-    from elmo_lib.sidecar import sidecar_problem
     with contextlib.redirect_stdout(sys.stderr):  # loading messages never mix with predictions on stdout
-        path = study.stage_dir("data") / "vocab.json"
-        problem = sidecar_problem(path)
-        if problem is None:
-            vocab = Vocabulary.load(path)
-        else:  # rebuilt from the data files (and saved again where the folder is writable)
-            print(f"{path}: {'missing' if problem == 'missing' else 'corrupt (' + problem + ')'}; rebuilding the "
-                  f"vocabulary from the data files")
-            vocab = study.corpus.vocab
+        vocab = study.trained_vocab()
         classifier = load_trained(model, make_encoder, study.profile.classifier, weights)
         bilm = study.bilm.model if record["settings"].get("arm") in BILM_ARMS else None
     device = choose_device(study.profile.classifier.device, announce=False)

@@ -10,72 +10,27 @@ from __future__ import annotations
 import dataclasses
 import gc
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
-import torch.distributed as dist
 
 from elmo_lib.batching import bucketed_batches, pad_ids, token_budget_batches
 from elmo_lib.checkpoint import BILM_STATE, CheckpointError, load_checkpoint, save_checkpoint
-from elmo_lib.errors import TrainingError
-from elmo_lib.sidecar import write_sidecar
-from elmo_lib.timing import EPOCH_TIMING, read_timing, timing_of, without_timing, write_timing
 from elmo_lib.config import BiLMConfig, PretrainConfig
 from elmo_lib.corpus import Corpus
 from elmo_lib.device import autocast, choose_device, resolve_precision, seed_everything
+from elmo_lib.distributed import DistContext
 from elmo_lib.embeddings.bilm import BiLM, shape_signature, unk_dropout
+from elmo_lib.errors import TrainingError
 from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
+from elmo_lib.sidecar import write_sidecar
+from elmo_lib.timing import EPOCH_TIMING, read_timing, timing_of, without_timing, write_timing
 
 LOG_EVERY = 50  # steps between loss syncs (the log keeps every step's loss; only the sync is batched)
-
-
-@dataclass
-class DistContext:
-    """This process's place under torchrun: rank and world size (1 when run alone)."""
-
-    rank: int = 0
-    world_size: int = 1
-
-    @property
-    def is_main(self) -> bool:
-        """Return True on the process that logs and writes files."""
-        return self.rank == 0
-
-    @classmethod
-    def from_env(cls, device: torch.device) -> "DistContext":
-        """Return the context torchrun set up (initialising the process group), or a single-process one."""
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        if world == 1:
-            return cls()
-        if not dist.is_initialized():
-            dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-        return cls(dist.get_rank(), dist.get_world_size())
-
-    def close(self) -> None:
-        """Wait for every rank, then leave the process group (a rank that exits without this can abort in gloo)."""
-        if self.world_size > 1 and dist.is_initialized():
-            dist.barrier()
-            dist.destroy_process_group()
-
-    def gather(self, value: object) -> list:
-        """Return `value` from every rank, in rank order (every rank must call this)."""
-        if self.world_size == 1:
-            return [value]
-        values = [None] * self.world_size
-        dist.all_gather_object(values, value)
-        return values
-
-    def all_sum(self, values: torch.Tensor) -> torch.Tensor:
-        """Return `values` summed element-wise over all ranks (in place; on the device the backend serves)."""
-        if self.world_size > 1:
-            dist.all_reduce(values)
-        return values
 
 
 @dataclass
@@ -323,54 +278,3 @@ def _stalled(epochs: list[dict], patience: int) -> bool:
     """Return True when the last `patience` epochs all failed to beat the best validation perplexity before them."""
     perplexities = [e["val_perplexity"] for e in epochs]
     return len(perplexities) > patience and min(perplexities[-patience:]) >= min(perplexities[:-patience])
-
-
-def load_bilm(checkpoint_path: str | Path, vocab_fingerprint: str, vocab_size: int, bilm_cfg: BiLMConfig,
-              state: dict | None = None) -> BiLM:
-    """Return the biLM stored in a checkpoint (or its already-read `state`), refusing one made for another
-    vocabulary or other sizes."""
-    expected = _signature(vocab_fingerprint, vocab_size, bilm_cfg)
-    if state is None:
-        state = load_checkpoint(checkpoint_path, expected)
-    elif state["signature"] != expected:
-        load_checkpoint(checkpoint_path, expected)  # raises the error naming each difference
-    model = BiLM(vocab_size, bilm_cfg)
-    model.load_state_dict(state["model"])
-    return model
-
-
-def finished_state(path: Path, cfg: PretrainConfig) -> dict | None:
-    """Return the checkpoint at `path` if it holds a biLM that finished `cfg.epochs` epochs, else None."""
-    if not path.is_file():
-        return None
-    state = load_checkpoint(path, required=BILM_STATE,
-                            fix="Delete it (or pass --force) to train the biLM from scratch.")
-    return state if state["epoch"] > cfg.epochs else None
-
-
-def pretrained_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, path: str | Path,
-                    make_start: Callable[[], np.ndarray | None] | None = None) -> tuple[BiLM, dict]:
-    """Return the trained biLM at `path` and its log, training (or resuming) unless that checkpoint is finished;
-    `make_start()` gives the starting word embeddings, and is called only when training starts."""
-    path = Path(path)
-    try:
-        state = finished_state(path, cfg)
-    except CheckpointError as err:
-        print(f"{err}: training it again")
-        path.unlink()
-        state = None
-    if state is not None:
-        print(f"biLM: reusing {path}")
-        model = load_bilm(path, corpus.vocab.fingerprint(), len(corpus.vocab), bilm_cfg, state)
-        return model, {"epochs": _with_timing(path, state["epochs_log"]), "steps": state["steps_log"],
-                       "checkpoint": path.name}
-    start = make_start() if make_start and not path.is_file() else None
-    result = pretrain_bilm(corpus, bilm_cfg, cfg, path, resume=True, embedding_start=start)
-    return result.model, {"epochs": _with_timing(path, result.epochs), "steps": result.steps, "checkpoint": path.name}
-
-
-def _with_timing(checkpoint_path: Path, epochs: list[dict]) -> list[dict]:
-    """Return the epoch log entries with their seconds and tokens/s from the timing.json beside the checkpoint
-    (kept apart so that the checkpoint has the same bytes on every run), where it has them."""
-    timing = read_timing(checkpoint_path.parent).get("epochs", {})
-    return [{**entry, **timing.get(str(entry["epoch"]), {})} for entry in epochs]

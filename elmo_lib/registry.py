@@ -17,17 +17,9 @@ import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from elmo_lib.config import Profile
+from elmo_lib.names import BASELINES, STATIC_METHODS
+from elmo_lib.settings import Profile
 
-# method -> "module:function" trainer (docs, vocab, cfg, window) -> StaticEmbeddings, imported on use
-STATIC_METHODS: dict[str, str] = {
-    "svd": "elmo_lib.embeddings.svd:train_svd",
-    "skipgram": "elmo_lib.embeddings.skipgram:train_skipgram",
-}
-# method -> "module:function" (corpus, cfg) -> metrics record: models that bring their own classifier
-BASELINES: dict[str, str] = {
-    "tfidf": "elmo_lib.tfidf:train_tfidf",
-}
 LABELS = {"tfidf": "TF-IDF + logistic regression", "svd": "SVD", "skipgram": "Skip-gram",
           "elmo_trainable": "ELMo, trainable λ", "elmo_frozen": "ELMo, frozen λ",
           "elmo_function": "ELMo, learnable function", "elmo_trainable_skipgram": "ELMo (trainable λ) + skip-gram",

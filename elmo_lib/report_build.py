@@ -46,6 +46,25 @@ def default_notebooks() -> Path:
     return root / "notebooks"
 
 
+def silence_after_interrupt() -> None:
+    """After Ctrl-C, keep papermill's client threads (which go on logging the interrupted cell, a dead kernel, ...)
+    off the terminal: standard error goes to /dev/null, and `elmo_lib.cli` says what happened in one line on the
+    stream kept here (INTERRUPT_STREAM)."""
+    global INTERRUPT_STREAM
+    import logging
+    logging.getLogger("papermill").disabled = True
+    if INTERRUPT_STREAM is None:
+        sys.stderr.flush()
+        INTERRUPT_STREAM = os.fdopen(os.dup(2), "w")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        sys.stderr = open(os.devnull, "w")
+
+
+INTERRUPT_STREAM = None  # the terminal's standard error, once silence_after_interrupt() has run
+
+
 def execute(source: Path, target: Path, parameters: dict, kernel: str | None, cwd: Path, run_name: str) -> None:
     """Execute one notebook with papermill, raising ReportError that names the notebook and failing cell."""
     import logging
@@ -66,6 +85,9 @@ def execute(source: Path, target: Path, parameters: dict, kernel: str | None, cw
         index, first_line = failing_cell(target)
         raise ReportError(f"notebook {source.name} ({run_name}) failed in cell {index} (counting from 0, "
                           f"`{first_line}`): {err.ename}: {err.evalue}") from None
+    except KeyboardInterrupt:
+        silence_after_interrupt()
+        raise
     except DeadKernelError:
         raise ReportError(f"the kernel running {source.name} ({run_name}) died (out of memory?); "
                           f"stage {run_name} did not finish") from None

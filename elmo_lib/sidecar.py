@@ -34,7 +34,7 @@ def write_sidecar(path: str | Path, settings: object = None, built_from: dict | 
                   digest: str | None = None) -> dict:
     """Write the sidecar of the finished artifact at `path` and return it (pass `digest` when already known)."""
     from elmo_lib.provenance import git_commit
-    from elmo_lib.study import ARTIFACT_VERSION
+    from elmo_lib.pipeline.versions import ARTIFACT_VERSION
     path = Path(path)
     meta = {"file": path.name, "bytes": path.stat().st_size, "sha256": digest or file_digest(path),
             "shape": _npy_shape(path), "code": {"artifact_version": ARTIFACT_VERSION, "git_commit": git_commit()},

@@ -1,6 +1,5 @@
 """The faults a demanding user meets: each gives a message naming the file, line or setting, the value and the fix,
 trusts nothing it should not, and leaves nothing half-written."""
-import csv
 import errno
 import json
 import os
@@ -221,7 +220,7 @@ def test_a_data_dir_that_is_a_file_says_so(tiny_dir):
 def test_a_checkpoint_holding_only_its_signature_names_what_is_missing(tmp_path, capsys):
     from elmo_lib.checkpoint import CheckpointError, save_checkpoint
     from elmo_lib.config import PretrainConfig
-    from elmo_lib.pretrain import finished_state
+    from elmo_lib.bilm_store import finished_state
     save_checkpoint(tmp_path / "bilm.pt", {"signature": {"vocab_size": 5}})
     with pytest.raises(CheckpointError, match=r"an incomplete checkpoint \(no model, .*epoch.*Delete it"):
         finished_state(tmp_path / "bilm.pt", PretrainConfig())

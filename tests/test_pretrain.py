@@ -3,7 +3,8 @@ import torch
 
 from elmo_lib.checkpoint import CheckpointError, load_checkpoint
 from elmo_lib.config import BiLMConfig
-from elmo_lib.pretrain import load_bilm, pretrain_bilm
+from elmo_lib.bilm_store import load_bilm
+from elmo_lib.pretrain import pretrain_bilm
 from tests.elmo_helpers import TINY_BILM, tiny_corpus, tiny_pretrain
 
 CPU = torch.device("cpu")

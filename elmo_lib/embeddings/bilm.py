@@ -24,17 +24,16 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from elmo_lib.config import BiLMConfig
 from elmo_lib.device import autocast_dtype
+from elmo_lib.names import SOFTMAXES
 from elmo_lib.threads import single_threaded
 from elmo_lib.vocab import PAD_ID, UNK_ID
-
-SOFTMAXES = ("full", "adaptive")
 
 
 def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Return `x` (batch, time, ...) with each row's first lengths[b] steps reversed; padding stays put.
 
     One row gather over the flattened (batch · time) positions: a (batch, time, D) `gather` would read an
-    index per element, and was 3-5x slower on CPU (forward and backward), with the same result.
+    index per element, several times slower on CPU (forward and backward) for the same result.
     """
     batch, time = x.shape[:2]
     steps = torch.arange(time, device=x.device).unsqueeze(0)

@@ -23,6 +23,7 @@ from elmo_lib.dropout import UniformMaskDropout
 from elmo_lib.embeddings.bilm import BiLM, reverse_padded
 from elmo_lib.embeddings.mixing import make_mixer
 from elmo_lib.embeddings.static import StaticEncoder
+from elmo_lib.names import LAYER_NORMS
 from elmo_lib.progress import progress
 from elmo_lib.vocab import BOS_ID, EOS_ID, PAD_ID
 
@@ -143,7 +144,6 @@ def pooled_layers_of(bilm: BiLM, split: EncodedSplit, device: torch.device, batc
     return pooled
 
 
-LAYER_NORMS = ("none", "masked", "token")
 
 
 def masked_layer_norm(layers: torch.Tensor, mask: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from elmo_lib.names import MIX_MODES
+
 
 class ScalarMix(nn.Module):
     """γ · Σ_j softmax(w)_j · h_j over layers stacked as (batch, layers, time, D)."""
@@ -59,7 +61,7 @@ MIXERS = {
     "frozen": lambda n_layers, dim, frozen_seed, lr_scale: ScalarMix(n_layers, trainable=False, seed=frozen_seed),
     "function": lambda n_layers, dim, frozen_seed, lr_scale: LayerFunction(n_layers, dim, lr_scale),
 }
-MIX_MODES = tuple(MIXERS)
+assert tuple(MIXERS) == MIX_MODES, "every mode of elmo_lib.names.MIX_MODES has a mixer here"
 
 
 def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int, function_lr_scale: float = 1.0) -> nn.Module:

@@ -13,10 +13,10 @@ from sklearn.utils.extmath import randomized_svd
 
 from elmo_lib.config import SVDConfig
 from elmo_lib.embeddings.static import StaticEmbeddings, scale_rows
+from elmo_lib.names import WEIGHTINGS
 from elmo_lib.threads import single_threaded
 from elmo_lib.vocab import PAD_ID, Vocabulary
 
-WEIGHTINGS = ("count", "log", "ppmi")
 
 
 def cooccurrence_matrix(docs: Sequence[np.ndarray], vocab_size: int, window: int) -> sp.csr_matrix:

@@ -1,0 +1,114 @@
+"""Experiments over the rows: probes, the biLM epoch curve, ablations, classifier seeds and the learning curve.
+
+Each is a cached stage (or a set of row stages under other settings) built on the row trainers.
+"""
+from __future__ import annotations
+
+import time
+
+from elmo_lib.batching import nested_subset
+from elmo_lib.checkpoint import load_checkpoint
+from elmo_lib.config import apply_overrides, parse_overrides
+from elmo_lib.device import choose_device
+from elmo_lib.embeddings.bilm import BiLM
+from elmo_lib.embeddings.features import ElmoEncoder, pooled_layers_of
+from elmo_lib.pretrain import epoch_snapshot
+from elmo_lib.probes import layer_probes, pooled_probes
+from elmo_lib.registry import STATIC_METHODS
+from elmo_lib.sidecar import sidecar_problem
+
+
+class Experiments:
+    """The experiment stages of a Study (needs the row stages)."""
+
+    def probes(self) -> dict:
+        """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
+        statics = [m for m in self.profile.static_methods if m in STATIC_METHODS]
+        path = self.stage_dir("probes", self.bilm.digest, *(getattr(self.profile, m) for m in statics)) / "probes.json"
+
+        def compute() -> dict:
+            started = time.perf_counter()
+            layer0 = ElmoEncoder(self.bilm.model, "frozen", 0).layer0.numpy()
+            record = layer_probes(self.elmo_features, layer0, {m: self.static_embeddings(m).vectors for m in statics})
+            self._timed("probes", started)
+            return record
+        return self._cached_json(path, compute, set(), {"bilm.pt": self.bilm.digest})
+
+    def epoch_curve(self) -> list[dict]:
+        """Return, for every biLM epoch, its validation perplexity and the mean-pool probes of its layers
+        (from the weights kept after that epoch), cached beside the checkpoint's other stages."""
+        bilm, corpus, documents = self.bilm, self.corpus, self.profile.epoch_curve_documents
+        path = self.stage_dir("epoch_curve", bilm.digest, documents) / "epoch_curve.json"
+
+        def compute() -> dict:
+            started, device = time.perf_counter(), choose_device(self.profile.pretrain.device, announce=False)
+            splits = corpus.splits()
+            if documents and documents < len(corpus.train):
+                train = corpus.train
+                kept = nested_subset(train.labels, documents / len(train), self.profile.data.split_seed)
+                splits["train"] = type(train)(train.name, [train.ids[i] for i in kept], train.labels[kept])
+            labels = {name: split.labels for name, split in splits.items()}
+            epochs = []
+            for entry in bilm.log["epochs"]:
+                snapshot = epoch_snapshot(bilm.checkpoint, entry["epoch"])
+                problem = sidecar_problem(snapshot, full=True)
+                if problem:
+                    why = "missing (a biLM trained before snapshots were kept)" if problem == "missing" else problem
+                    print(f"{snapshot}: {why}; epoch {entry['epoch']} is left out of the curve (only retraining the "
+                          f"biLM, `elmo-lib pretrain --force`, brings it back)")
+                    continue
+                model = BiLM(len(corpus.vocab), self.profile.bilm)
+                model.load_state_dict(load_checkpoint(snapshot, required=("model",))["model"])
+                pooled = {name: pooled_layers_of(model, split, device) for name, split in splits.items()}
+                epochs.append({"epoch": entry["epoch"], "val_perplexity": entry["val_perplexity"],
+                               "probes": pooled_probes(pooled, labels)})
+            self._timed("biLM epoch curve", started)
+            return {"bilm_sha256": bilm.digest, "train_documents": len(labels["train"]), "epochs": epochs}
+        return self._cached_json(path, compute, {"epochs"}, {"bilm.pt": bilm.digest})["epochs"]
+
+    def ablations(self) -> list[dict]:
+        """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
+        return [{"setting": setting, "record": self.variant(parse_overrides([setting])).elmo("trainable")}
+                for setting in self.profile.ablations]
+
+    def variant(self, overrides: dict):
+        """Return the study of this profile with `overrides` applied, over the same artifacts folder; when they
+        change only the classifier, it shares this study's corpus, biLM and cached layers instead of reloading."""
+        study = type(self)(apply_overrides(self.profile, overrides), self.root, {**self.overrides, **overrides})
+        study.timings = self.timings
+        if all(key.startswith("classifier.") for key in overrides):
+            for shared in ("data_files", "data_key", "corpus", "bilm", "elmo_features"):
+                if shared in self.__dict__:
+                    study.__dict__[shared] = self.__dict__[shared]
+        return study
+
+    def seed_results(self) -> dict[str, list[dict]]:
+        """Return every row's records over the profile's classifier seeds (classifier.seed, +1, ...), cached."""
+        base = self.profile.classifier.seed
+        studies = [self] + [self.variant({"classifier.seed": base + i}) for i in range(1, self.profile.seeds)]
+        return {key: [study.result(key) for study in studies] for key in self.model_keys()}
+
+    def learning_curve(self) -> list[dict]:
+        """Return one entry per (row, labelled fraction, seed), the full split included as fraction 1: training
+        documents, validation and test accuracy. The biLM and the static vectors are the same throughout."""
+        base, entries = self.profile.classifier.seed, []
+        for fraction in (*sorted(self.profile.learning_curve), 1.0):
+            for seed in range(base, base + self.profile.seeds):
+                overrides = {"classifier.seed": seed, **({"classifier.train_fraction": fraction} if fraction < 1 else {})}
+                study = self if overrides == {"classifier.seed": base} else self.variant(overrides)
+                for key in self.model_keys():
+                    record = study.result(key)
+                    entries.append({"model": key, "fraction": fraction, "seed": seed,
+                                    "train_documents": record["train"]["n"],
+                                    "val_accuracy": record["validation"]["accuracy"],
+                                    "test_accuracy": record["test"]["accuracy"]})
+        return entries
+
+
+
+def median_seed(records: list[dict]) -> dict:
+    """Return the record whose validation accuracy is the median of `records` (the lower middle when even)."""
+    ranked = sorted(records, key=lambda r: (r["validation"]["accuracy"], r["settings"].get("classifier", {}).get("seed", 0)))
+    return ranked[(len(ranked) - 1) // 2]
+
+
