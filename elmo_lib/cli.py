@@ -25,7 +25,6 @@ from elmo_lib.commands import (
     report,
     static,
     verify,
-    write_results,
 )
 from elmo_lib.config import PROFILES, DataConfig
 from elmo_lib.data import DataError
@@ -33,6 +32,7 @@ from elmo_lib.errors import CheckpointError, TrainingError
 from elmo_lib.names import MIX_MODES
 from elmo_lib.predict import PredictError
 from elmo_lib.registry import BASELINES, STATIC_METHODS
+from elmo_lib.report_build import write_results
 
 __all__ = ["build_parser", "main", "positive_int", "profile_name", "profile_overrides", "write_results"]
 

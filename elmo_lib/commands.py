@@ -169,22 +169,11 @@ def bench_probes(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_results(metrics_path, timings: dict, path) -> None:
-    """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
-    from elmo_lib.io import read_json, write_json
-    metrics = read_json(metrics_path)
-    write_json(path, {"profile": metrics["manifest"]["profile"], "git_commit": metrics["manifest"]["git_commit"],
-                      "device": metrics["manifest"]["device"], "wall_seconds": round(sum(timings.values()), 1),
-                      "notebook_seconds": timings,
-                      "test_accuracy": {key: m["test"]["accuracy"] for key, m in metrics["models"].items()}})
-    print(f"results: {path}")
-
-
 def report(args: argparse.Namespace) -> int:
     """Run the notebooks and render report/; return the exit code (1 naming the notebook and cell on failure)."""
     from elmo_lib.lock import exclusive
     from elmo_lib.paths import resolve_path
-    from elmo_lib.report_build import ReportError, build_report, default_notebooks
+    from elmo_lib.report_build import ReportError, build_report, default_notebooks, write_results
 
     profile = profile_name(args)
     overrides = profile_overrides(args)
@@ -207,8 +196,9 @@ def report(args: argparse.Namespace) -> int:
     if not args.out:  # the project's own report: keep its figures beside the benchmarks
         write_results(out / "metrics.json", timings, default_notebooks().parent / "benchmarks" / f"results_{profile}.json")
     written = "index.html, report.pdf, metrics.json" if not args.no_pdf else "index.html, metrics.json (no PDF)"
-    print(f"report written to {out}/: {written} in {time.perf_counter() - started:.0f} s "
-          f"(notebooks: {', '.join(f'{k} {v:.0f} s' for k, v in timings.items())})")
+    computing = sum(v for k, v in timings.items() if k.startswith("stage "))
+    print(f"report written to {out}/: {written} in {time.perf_counter() - started:.0f} s ({computing:.0f} s computing "
+          f"the stages, {sum(timings.values()) - computing:.0f} s rendering the notebooks)")
     return 0
 
 

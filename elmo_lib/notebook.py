@@ -24,10 +24,13 @@ def default_artifacts() -> Path:
 
 
 def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: str | Path | None = None,
-               announce: bool = True) -> Study:
-    """Return the Study for a notebook's parameters (profile "auto" picks full on CUDA, else cpu)."""
+               announce: bool = True, compute_missing: bool = False) -> Study:
+    """Return the Study for a notebook's parameters (profile "auto" picks full on CUDA, else cpu). It reads what the
+    artifacts hold and computes nothing unless asked (`study.compute("ablations")`, `study.compute_all()`), or unless
+    `compute_missing`: a missing stage is a NotComputedError naming the command that computes it."""
     name = default_profile_name() if profile == "auto" else profile
     study = Study(get_profile(name, overrides or {}), Path(artifacts) if artifacts else default_artifacts(), overrides)
+    study.compute_missing = compute_missing
     remove_dead_temp_files(study.root)
     if announce:
         print(f"profile: {name}; artifacts: {study.root}")

@@ -22,11 +22,11 @@ from elmo_lib.vocab import UNK_ID
 
 # the report notebooks call the findings from here too
 __all__ = [
-    "ablation_frame", "ablation_sentence", "bootstrap_interval", "classification_frame", "comparison_frame",
+    "ablation_frame", "ablation_section", "ablation_sentence", "bootstrap_interval", "classification_frame", "comparison_frame",
     "data_summary", "distinguishable_sentence", "epoch_curve_frame", "epoch_curve_sentence", "lambda_frame",
     "learning_curve_frame", "learning_curve_sentence", "mcnemar", "model_details", "narrative",
-    "pairwise_mcnemar", "plot_confusion", "plot_data_overview", "plot_learning_curve",
-    "plot_perplexity_vs_probe", "plot_pretraining", "probe_frame", "seed_frame", "show_model",
+    "pairwise_mcnemar", "plot_confusion", "plot_data_overview", "plot_learning_curve", "plot_perplexity_vs_probe",
+    "plot_pretraining", "plot_training_curve", "probe_frame", "seed_frame", "show_model",
     "window_sweep_frame"
 ]
 
@@ -242,3 +242,32 @@ def plot_learning_curve(entries: list[dict]):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def plot_training_curve(record: dict):
+    """Plot a row's classifier training: loss per epoch, and training and validation accuracy, the best epoch marked;
+    return the figure (None for a baseline, which has no epochs)."""
+    import matplotlib.pyplot as plt
+    history = record.get("history")
+    if not history:
+        return None
+    epochs = [h["epoch"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.2))
+    left.plot(epochs, [h["train_loss"] for h in history], marker="o")
+    left.set(xlabel="epoch", ylabel="training loss", title="loss")
+    right.plot(epochs, [h["train_accuracy"] for h in history], marker="o", label="train")
+    right.plot(epochs, [h["val_accuracy"] for h in history], marker="o", label="validation")
+    right.axvline(record["best_epoch"], color="grey", linestyle=":", label=f"best epoch ({record['best_epoch']})")
+    right.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    right.legend()
+    fig.tight_layout()
+    return fig
+
+
+def ablation_section(study, results: dict) -> tuple[str, pd.DataFrame] | None:
+    """Return the ablations' sentence and table (the trainable-λ row under each ablation setting), or None when the
+    profile runs none."""
+    if not study.runs("ablations"):
+        return None
+    base, variants = results["elmo_trainable"], study.ablations()
+    return ablation_sentence(base, variants), ablation_frame(base, variants)

@@ -155,7 +155,8 @@ def publish(staging: Path, out_dir: Path) -> None:
 
 def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path | None = None,
                  kernel: str | None = None, pdf: bool = True) -> dict:
-    """Build index.html, report.pdf and metrics.json into `out_dir`; return the per-notebook wall times."""
+    """Compute every stage of the profile's plan, then run the notebooks (which only read) and build index.html,
+    report.pdf and metrics.json into `out_dir`; return the wall seconds of each stage and each notebook."""
     from elmo_lib.leftovers import remove_dead_staging
     from elmo_lib.notebook import open_study
     profile = get_profile(profile_name, overrides)
@@ -174,7 +175,10 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
     staging = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out_dir))
     (staging / "notebooks").mkdir()
     try:
-        timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel)
+        study = open_study(profile_name, overrides, str(artifacts), announce=False, compute_missing=True)
+        computed = {f"stage {name}": s for name, s in study.compute_all(lambda line: print(line, flush=True)).items()}
+        timings = {**computed, **_run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts,
+                                                kernel)}
         write_json(staging / "metrics.json", metrics_document(open_study(profile_name, overrides, str(artifacts))))
         if browser:
             print_pdf(staging / "index.html", staging / "report.pdf", browser)
@@ -264,3 +268,15 @@ def _run_each(plan, notebooks_dir: Path, staging: Path, profile_name: str, overr
         render_html(target, staging / ("index.html" if is_report else f"{run_name}.html"), hide_code=is_report)
     write_json(staging / "timings.json", timings)
     return timings
+
+
+def write_results(metrics_path, timings: dict, path) -> None:
+    """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
+    from elmo_lib.io import read_json
+    metrics = read_json(metrics_path)
+    write_json(path, {"profile": metrics["manifest"]["profile"], "git_commit": metrics["manifest"]["git_commit"],
+                      "device": metrics["manifest"]["device"], "wall_seconds": round(sum(timings.values()), 1),
+                      "stage_seconds": {k[len("stage "):]: v for k, v in timings.items() if k.startswith("stage ")},
+                      "notebook_seconds": {k: v for k, v in timings.items() if not k.startswith("stage ")},
+                      "test_accuracy": {key: m["test"]["accuracy"] for key, m in metrics["models"].items()}})
+    print(f"results: {path}")

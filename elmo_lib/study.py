@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+import time
 from pathlib import Path
 
 from elmo_lib.allocator import keep_freed_memory
@@ -19,12 +20,14 @@ from elmo_lib.config import Profile
 from elmo_lib.pipeline.cache import StageCache
 from elmo_lib.pipeline.elmo_rows import ElmoRows, PretrainedBiLM
 from elmo_lib.pipeline.experiments import Experiments, median_seed
+from elmo_lib.pipeline.plan import NotComputedError, stage_named, stages
 from elmo_lib.pipeline.serving import NotTrainedError, Serving
 from elmo_lib.pipeline.static_rows import CLASSIFIER_FILE, StaticRows
 from elmo_lib.pipeline.versions import ARTIFACT_VERSION, CLASSIFIER_VERSION
 from elmo_lib.registry import BILM_ARMS, model_keys, rows
 
-__all__ = ["ARTIFACT_VERSION", "CLASSIFIER_FILE", "CLASSIFIER_VERSION", "NotTrainedError", "PretrainedBiLM", "Study",
+__all__ = ["ARTIFACT_VERSION", "CLASSIFIER_FILE", "CLASSIFIER_VERSION", "NotComputedError", "NotTrainedError",
+           "PretrainedBiLM", "Study",
            "median_seed", "runnable_profile"]
 
 
@@ -37,6 +40,51 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         self.overrides = dict(overrides or {})  # how `profile` was made from its named profile (for ablations)
         self.timings: dict[str, float] = {}
         keep_freed_memory()  # per-batch host buffers reused, not re-faulted (elmo_lib.allocator)
+
+    def runs(self, name: str) -> bool:
+        """Return True when this profile's plan has the stage `name` (a row key, "bilm", "probes", "ablations", ...)."""
+        return any(stage.name == name for stage in stages(self.profile))
+
+    def compute(self, name: str):
+        """Compute the stage `name` of this profile's plan (elmo_lib.pipeline.plan) and those it needs, reading what
+        is cached; return the stage's product. A read-only study (the notebooks') computes only when asked so."""
+        stage = stage_named(self.profile, name)
+        for needed in stage.after:
+            self.compute(needed)
+        was, self.compute_missing = self.compute_missing, True
+        try:
+            return stage.compute(self)
+        finally:
+            self.compute_missing = was
+
+    def compute_all(self, say=print) -> dict[str, float]:
+        """Compute every stage of the plan in order: first the plan (each stage cached or to compute), then a line
+        as each starts and ends; return the seconds of each stage."""
+        plan = stages(self.profile)
+        missing = [stage.name for stage in plan if not self._holds(stage)]
+        say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute"
+            + (f" ({', '.join(missing)})" if missing else ""))
+        seconds = {}
+        for number, stage in enumerate(plan, start=1):
+            cached = stage.name not in missing
+            if not cached:
+                say(f"[{number}/{len(plan)}] {stage.name}: {stage.what} ...")
+            started = time.perf_counter()
+            self.compute(stage.name)
+            seconds[stage.name] = round(time.perf_counter() - started, 1)
+            say(f"[{number}/{len(plan)}] {stage.name}: " + ("cached" if cached else f"done in {seconds[stage.name]:,.1f} s"))
+        return seconds
+
+    def _holds(self, stage) -> bool:
+        """Return True when the artifacts already hold `stage` (read without computing anything)."""
+        was, self.compute_missing = self.compute_missing, False
+        try:
+            stage.compute(self)
+            return True
+        except NotComputedError:
+            return False
+        finally:
+            self.compute_missing = was
 
     def test_texts(self) -> list[str]:
         """Return the raw text of every test document, in the order of corpus.test."""

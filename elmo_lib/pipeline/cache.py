@@ -18,6 +18,7 @@ from elmo_lib.config import settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
 from elmo_lib.io import file_digest, read_json, write_json
+from elmo_lib.pipeline.plan import NotComputedError
 from elmo_lib.pipeline.versions import ARTIFACT_VERSION
 from elmo_lib.sidecar import discard, sidecar_problem, write_sidecar
 from elmo_lib.timing import RECORD_TIMING, read_timing, timing_of, without_timing, write_timing
@@ -26,8 +27,19 @@ from elmo_lib.timing import RECORD_TIMING, read_timing, timing_of, without_timin
 class StageCache:
     """What every stage of a Study shares: its data files and key, stage folders, the corpus, trust and records.
 
-    Needs `self.profile`, `self.root` and `self.timings` (set by Study.__init__).
+    Needs `self.profile`, `self.root` and `self.timings` (set by Study.__init__). A study whose `compute_missing`
+    is False (the report's notebooks open it so) reads what the artifacts hold and raises NotComputedError for the
+    rest, naming the stage and the command that computes it.
     """
+
+    compute_missing = True
+
+    def _may_compute(self, what: str, stage: str) -> None:
+        """Raise NotComputedError unless this study computes what its artifacts lack."""
+        if not self.compute_missing:
+            raise NotComputedError(f"{what} is not computed at profile {self.profile.name} in {self.root}: run "
+                                   f"`elmo-lib report --profile {self.profile.name}` first (in a notebook: "
+                                   f"study.compute({stage!r}), or study.compute_all())")
 
     @cached_property
     def data_files(self) -> dict[str, dict]:
@@ -89,6 +101,7 @@ class StageCache:
             except (ValueError, UnicodeDecodeError) as err:
                 problem = f"{type(err).__name__}: {err}"
             print(f"{path}: corrupt artifact ({problem}); rebuilding it")
+        self._may_compute(f"{path.name} of stage {path.parent.parent.name}", path.parent.parent.name)
         record = compute()
         write_timing(path.parent, timing_of(record, RECORD_TIMING))
         write_json(path, without_timing(record, RECORD_TIMING))

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from elmo_lib.device import choose_device
+from elmo_lib.errors import CheckpointError
 from elmo_lib.embeddings.bilm import BiLM, embedding_start
 from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder, LayerFeatures, compute_features
 from elmo_lib.embeddings.mixing import mix_weights
 from elmo_lib.io import atomic_path, file_digest, read_json, write_json
 from elmo_lib.pipeline.cache import readable_array
-from elmo_lib.bilm_store import pretrained_bilm
+from elmo_lib.bilm_store import finished_state, pretrained_bilm
 from elmo_lib.registry import elmo_key
 from elmo_lib.sidecar import discard, sidecar_path, write_sidecar
 from elmo_lib.timing import EPOCH_TIMING, without_timing
@@ -53,6 +54,12 @@ class ElmoRows:
     def bilm(self) -> PretrainedBiLM:
         """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
         started, path = time.perf_counter(), self.bilm_checkpoint()
+        try:
+            finished = finished_state(path, self.profile.pretrain) is not None
+        except CheckpointError:
+            finished = False  # pretrained_bilm says why and trains it again
+        if not finished:
+            self._may_compute("the biLM", "bilm")
         model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path,
                                      self.bilm_embedding_start)
         log_path = path.parent / "log.json"
@@ -89,6 +96,7 @@ class ElmoRows:
                 print(f"{path}: corrupt cached layers (not a {expected} array); recomputing them")
                 discard(path)
             if not path.is_file():
+                self._may_compute(f"the biLM's {name} layers", "bilm_layers")
                 device = choose_device(self.profile.pretrain.device, announce=False)
                 with atomic_path(path) as tmp:
                     compute_features(bilm.model, split, device, dtype, path=tmp)

@@ -4,6 +4,7 @@ Each is a cached stage (or a set of row stages under other settings) built on th
 """
 from __future__ import annotations
 
+import functools
 import time
 
 from elmo_lib.batching import nested_subset
@@ -12,15 +13,33 @@ from elmo_lib.config import apply_overrides, parse_overrides
 from elmo_lib.device import choose_device
 from elmo_lib.embeddings.bilm import BiLM
 from elmo_lib.embeddings.features import ElmoEncoder, pooled_layers_of
+from elmo_lib.pipeline.plan import NotComputedError
 from elmo_lib.pretrain import epoch_snapshot
 from elmo_lib.probes import layer_probes, pooled_probes
 from elmo_lib.registry import STATIC_METHODS
 from elmo_lib.sidecar import sidecar_problem
 
 
+def experiment(stage: str):
+    """Return a decorator naming `stage` in the NotComputedError of a read-only study (its records live in the row
+    folders, under other settings)."""
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except NotComputedError:
+                if self.compute_missing:
+                    raise
+                self._may_compute(f"the {stage.replace('_', ' ')}", stage)
+        return run
+    return wrap
+
+
 class Experiments:
     """The experiment stages of a Study (needs the row stages)."""
 
+    @experiment("probes")
     def probes(self) -> dict:
         """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
         statics = [m for m in self.profile.static_methods if m in STATIC_METHODS]
@@ -34,6 +53,7 @@ class Experiments:
             return record
         return self._cached_json(path, compute, set(), {"bilm.pt": self.bilm.digest})
 
+    @experiment("epoch_curve")
     def epoch_curve(self) -> list[dict]:
         """Return, for every biLM epoch, its validation perplexity and the mean-pool probes of its layers
         (from the weights kept after that epoch), cached beside the checkpoint's other stages."""
@@ -66,6 +86,7 @@ class Experiments:
             return {"bilm_sha256": bilm.digest, "train_documents": len(labels["train"]), "epochs": epochs}
         return self._cached_json(path, compute, {"epochs"}, {"bilm.pt": bilm.digest})["epochs"]
 
+    @experiment("ablations")
     def ablations(self) -> list[dict]:
         """Return, for each of the profile's ablation overrides, the trainable-λ ELMo record under it (cached)."""
         return [{"setting": setting, "record": self.variant(parse_overrides([setting])).elmo("trainable")}
@@ -75,19 +96,21 @@ class Experiments:
         """Return the study of this profile with `overrides` applied, over the same artifacts folder; when they
         change only the classifier, it shares this study's corpus, biLM and cached layers instead of reloading."""
         study = type(self)(apply_overrides(self.profile, overrides), self.root, {**self.overrides, **overrides})
-        study.timings = self.timings
+        study.timings, study.compute_missing = self.timings, self.compute_missing
         if all(key.startswith("classifier.") for key in overrides):
             for shared in ("data_files", "data_key", "corpus", "bilm", "elmo_features"):
                 if shared in self.__dict__:
                     study.__dict__[shared] = self.__dict__[shared]
         return study
 
+    @experiment("seeds")
     def seed_results(self) -> dict[str, list[dict]]:
         """Return every row's records over the profile's classifier seeds (classifier.seed, +1, ...), cached."""
         base = self.profile.classifier.seed
         studies = [self] + [self.variant({"classifier.seed": base + i}) for i in range(1, self.profile.seeds)]
         return {key: [study.result(key) for study in studies] for key in self.model_keys()}
 
+    @experiment("learning_curve")
     def learning_curve(self) -> list[dict]:
         """Return one entry per (row, labelled fraction, seed), the full split included as fraction 1: training
         documents, validation and test accuracy. The biLM and the static vectors are the same throughout."""

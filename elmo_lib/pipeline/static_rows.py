@@ -32,6 +32,7 @@ class StaticRows:
                 return StaticEmbeddings.load(folder)
             except (ValueError, OSError, EOFError, KeyError) as err:
                 print(f"{folder}: corrupt embeddings ({type(err).__name__}: {err}); rebuilding them")
+        self._may_compute(f"the {method} vectors", f"{method}_embeddings")
         started, train, corpus = time.perf_counter(), trainer(method), self.corpus
         embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
                                       cfg.windows, corpus, label=f"{method} window sweep")

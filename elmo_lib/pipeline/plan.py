@@ -1,0 +1,76 @@
+"""The pipeline, declared once: which stages a profile runs, what each needs first, and how to compute it.
+
+    stages(profile) -> [Stage("data"), Stage("svd_embeddings"), ..., Stage("bilm"), Stage("bilm_layers"),
+                        Stage("svd"), ..., Stage("elmo_trainable"), ..., Stage("seeds"), Stage("learning_curve"),
+                        Stage("probes"), Stage("epoch_curve"), Stage("ablations")]
+
+`elmo-lib report` computes them in this order before any notebook runs (a plan first, then a line per stage); the
+report's notebooks only read. A stage's name is its artifacts folder where it has one of its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from elmo_lib.names import STATIC_METHODS
+from elmo_lib.registry import BILM_ARMS, label, rows
+from elmo_lib.settings import Profile
+
+
+class NotComputedError(RuntimeError):
+    """A stage a read-only study (the report's notebooks) was asked for that the artifacts do not hold yet."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One cached stage: its name, a line saying what it is, the stages it needs first, and how a Study computes
+    it (the returned value is the stage's product)."""
+
+    name: str
+    what: str
+    after: tuple[str, ...]
+    compute: Callable[[object], object]
+
+
+def stages(profile: Profile) -> list[Stage]:
+    """Return every stage `profile` runs, each after the stages it needs."""
+    found = rows(profile)
+    uses_bilm = any(row.arm in BILM_ARMS for row in found.values())
+    vectors = [m for m in STATIC_METHODS if m in profile.static_methods
+               or (uses_bilm and m in (profile.bilm.embed_init, profile.elmo.concat_static))]
+    plan = [Stage("data", "corpus and vocabulary", (), lambda s: s.corpus)]
+    plan += [Stage(f"{m}_embeddings", f"{label(m)} vectors (window sweep on validation)", ("data",),
+                   lambda s, m=m: s.static_embeddings(m)) for m in vectors]
+    if uses_bilm:
+        start = (f"{profile.bilm.embed_init}_embeddings",) if profile.bilm.embed_init else ()
+        plan.append(Stage("bilm", "biLM pretraining", ("data", *start), lambda s: s.bilm))
+        plan.append(Stage("bilm_layers", "the biLM's layers of every document, cached", ("bilm",),
+                          lambda s: s.elmo_features))
+    for key, row in found.items():
+        needs = ("bilm_layers",) if row.arm in BILM_ARMS else ((f"{key}_embeddings",) if key in vectors else ("data",))
+        if row.concat_static:
+            needs += (f"{row.concat_static}_embeddings",)
+        plan.append(Stage(key, label(key), needs, lambda s, key=key: s.result(key)))
+    keys = tuple(found)
+    if profile.seeds > 1:
+        plan.append(Stage("seeds", f"every row with {profile.seeds} classifier seeds", keys, lambda s: s.seed_results()))
+    if profile.learning_curve:
+        plan.append(Stage("learning_curve", f"every row on {len(profile.learning_curve)} labelled shares", keys,
+                          lambda s: s.learning_curve()))
+    if uses_bilm:
+        plan.append(Stage("probes", "mean-pool probes of every layer and vector set", ("bilm_layers", *keys),
+                          lambda s: s.probes()))
+        plan.append(Stage("epoch_curve", "probes of the biLM after each pretraining epoch", ("bilm",),
+                          lambda s: s.epoch_curve()))
+    if profile.ablations and "elmo_trainable" in found:
+        plan.append(Stage("ablations", f"trainable λ under {len(profile.ablations)} ablation settings",
+                          ("elmo_trainable",), lambda s: s.ablations()))
+    return plan
+
+
+def stage_named(profile: Profile, name: str) -> Stage:
+    """Return the stage called `name` of `profile`'s plan, or raise KeyError listing the names there are."""
+    plan = {stage.name: stage for stage in stages(profile)}
+    if name not in plan:
+        raise KeyError(f"no stage {name!r} at profile {profile.name}; the stages are {list(plan)}")
+    return plan[name]
