@@ -29,9 +29,8 @@ from elmo_lib.commands import (
 from elmo_lib.config import PROFILES, DataConfig
 from elmo_lib.data import DataError
 from elmo_lib.errors import CheckpointError, TrainingError
-from elmo_lib.names import MIX_MODES
 from elmo_lib.predict import PredictError
-from elmo_lib.registry import BASELINES, STATIC_METHODS
+from elmo_lib.plugins import mixing_modes, static_rows
 from elmo_lib.report_build import write_results
 
 __all__ = ["build_parser", "main", "positive_int", "profile_name", "profile_overrides", "write_results"]
@@ -77,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.set_defaults(func=data_download)
 
     stat = commands.add_parser("static", help="train a static row: TF-IDF, or SVD / skip-gram embeddings and the shared classifier")
-    stat.add_argument("method", choices=sorted({*STATIC_METHODS, *BASELINES}))
+    stat.add_argument("method", choices=sorted(static_rows()))
     _add_profile_arguments(stat)
     stat.set_defaults(func=static)
 
@@ -92,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     el = commands.add_parser("elmo", help="pretrain or reuse the biLM, then train the classifier of every ELMo row")
     _add_profile_arguments(el)
-    el.add_argument("--mode", action="append", choices=list(MIX_MODES),
+    el.add_argument("--mode", action="append", choices=list(mixing_modes()),
                     help="only the row of this mixing mode (repeatable; default: every ELMo row of the profile)")
     el.set_defaults(func=elmo)
 
@@ -136,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     bc = bench_commands.add_parser("classify", help="one classifier epoch over cached ELMo layers: old loader versus "
                                                     "new, fp32 versus bf16")
     _add_profile_arguments(bc)
-    bc.add_argument("--mode", default="trainable", choices=list(MIX_MODES))
+    bc.add_argument("--mode", default="trainable", choices=list(mixing_modes()))
     bc.add_argument("--json", help="also write the figures to this JSON file")
     bc.set_defaults(func=bench_classify)
     bpr = bench_commands.add_parser("predict", help="seconds to classify test texts with a trained row (warm start)")

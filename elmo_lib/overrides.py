@@ -9,6 +9,7 @@ import types
 import typing
 from typing import Any, Sequence
 
+from elmo_lib.plugins import plugin_section
 from elmo_lib.settings import Profile
 
 
@@ -47,8 +48,10 @@ def check_setting(key: str, value: Any, hint: Any, rules: dict | None = None) ->
         raise SettingError(f"setting {key}=(): give at least one value, e.g. {key}={rules['non_empty']}")
     if isinstance(value, tuple) and rules.get("increasing") and list(value) != sorted(set(value)):
         raise SettingError(f"setting {key}={value!r}: must be strictly increasing, e.g. {tuple(sorted(set(value)))}")
-    if "choices" in rules and any(item not in rules["choices"] for item in items):
-        raise SettingError(f"setting {key}={value!r}: choose one of {rules['choices']}")
+    choices = rules.get("choices")
+    choices = choices() if callable(choices) else choices
+    if choices is not None and any(item not in choices for item in items):
+        raise SettingError(f"setting {key}={value!r}: choose one of {choices}")
     low, high = rules.get("bounds", (None, None))
     for item in items:
         if not isinstance(item, (int, float)) or isinstance(item, bool):
@@ -78,12 +81,27 @@ def apply_overrides(profile: Profile, overrides: dict[str, Any] | None) -> Profi
             profile = dataclasses.replace(profile, **{key: check_setting(key, value, hint, rules)})
             continue
         part = getattr(profile, section, None)
+        if dot and not dataclasses.is_dataclass(part) and plugin_section(section) is not None:
+            profile = _set_plugin_setting(profile, key, section, attr, value)
+            continue
         if part is None or not dataclasses.is_dataclass(part) or attr not in _fields(type(part)):
             raise SettingError(f"unknown setting {key!r}")
         hint, rules = _fields(type(part))[attr]
         value = check_setting(key, value, hint, rules)
         profile = dataclasses.replace(profile, **{section: dataclasses.replace(part, **{attr: value})})
     return profile
+
+
+def _set_plugin_setting(profile: Profile, key: str, name: str, attr: str, value: Any) -> Profile:
+    """Return `profile` with field `attr` of plug-in `name`'s settings set to `value` (checked by its rules)."""
+    cls = plugin_section(name)
+    current = dict(profile.plugin_settings).get(name) or cls()
+    if attr not in _fields(cls):
+        raise SettingError(f"unknown setting {key!r}; {name}'s settings are {sorted(_fields(cls))}")
+    hint, rules = _fields(cls)[attr]
+    changed = dataclasses.replace(current, **{attr: check_setting(key, value, hint, rules)})
+    pairs = {**dict(profile.plugin_settings), name: changed}
+    return dataclasses.replace(profile, plugin_settings=tuple(sorted(pairs.items())))
 
 
 def parse_overrides(pairs: Sequence[str]) -> dict:

@@ -7,25 +7,16 @@
                                   top layer is fine-tuned (arm "finetuned", apart from the frozen-biLM rows)
 
 The CLI's choices, the study's stages, the report's notebook plan and every table read these rows.
-A static method is one entry in STATIC_METHODS (word vectors fed to the shared classifier) or in
-BASELINES (a whole model), with a settings section of the same name in the profile; a mixing mode
-is one entry in `mixing.MIXERS`. Display names and reference accuracies are labels with defaults.
+Static methods, baselines and mixing modes are plug-ins that declare themselves, with their labels and the
+reference study's accuracies (elmo_lib.plugins, elmo_lib/rows/).
 """
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Callable
 
-from elmo_lib.names import BASELINES, STATIC_METHODS
+from elmo_lib.plugins import mixing_modes, resolve, static_row, static_rows
 from elmo_lib.settings import Profile
-
-LABELS = {"tfidf": "TF-IDF + logistic regression", "svd": "SVD", "skipgram": "Skip-gram",
-          "elmo_trainable": "ELMo, trainable λ", "elmo_frozen": "ELMo, frozen λ",
-          "elmo_function": "ELMo, learnable function", "elmo_trainable_skipgram": "ELMo (trainable λ) + skip-gram",
-          "elmo_finetuned": "ELMo, top biLM layer fine-tuned"}
-REFERENCE_TEST_ACCURACY = {"svd": 0.87, "skipgram": 0.90, "elmo_trainable": 0.91, "elmo_frozen": 0.85,
-                           "elmo_function": 0.90}
 
 
 FINETUNED_KEY = "elmo_finetuned"
@@ -75,18 +66,44 @@ def model_keys(profile: Profile) -> tuple[str, ...]:
 
 def trainer(method: str) -> Callable:
     """Return the trainer of a static method or baseline (imported on first use)."""
-    known = {**STATIC_METHODS, **BASELINES}
-    if method not in known:
-        raise KeyError(f"unknown static method {method!r}; choose one of {sorted(known)}")
-    module, _, name = known[method].partition(":")
-    return getattr(importlib.import_module(module), name)
+    return resolve(static_row(method).trainer)
+
+
+def is_baseline(key: str) -> bool:
+    """Return True for a row that brings its own classifier (a baseline such as TF-IDF)."""
+    return key in static_rows() and static_rows()[key].baseline
+
+
+def _elmo_parts(key: str) -> tuple[str, str | None] | None:
+    """Return (mode, joined static method or None) of an `elmo_<mode>[_<static>]` key, or None for other keys."""
+    if not key.startswith("elmo_"):
+        return None
+    rest, modes = key[len("elmo_"):], mixing_modes()
+    for mode in sorted(modes, key=len, reverse=True):
+        if rest == mode:
+            return mode, None
+        if rest.startswith(mode + "_") and rest[len(mode) + 1:] in static_rows():
+            return mode, rest[len(mode) + 1:]
+    return None
 
 
 def label(key: str) -> str:
     """Return the display name of a model key (the key itself when it has none)."""
-    return LABELS.get(key, key)
+    if key in static_rows():
+        return static_rows()[key].label
+    if key == FINETUNED_KEY:
+        return "ELMo, top biLM layer fine-tuned"
+    parts = _elmo_parts(key)
+    if parts is None:
+        return key
+    mode, joined = parts
+    name = mixing_modes()[mode].label
+    return f"ELMo ({name}) + {static_row(joined).label.lower()}" if joined else f"ELMo, {name}"
 
 
 def reference_accuracy(key: str) -> float | None:
     """Return the reference study's test accuracy for a model key, or None where it reported none."""
-    return REFERENCE_TEST_ACCURACY.get(key)
+    if key in static_rows():
+        return static_rows()[key].reference
+    parts = _elmo_parts(key)
+    return mixing_modes()[parts[0]].reference if parts and parts[1] is None else None

@@ -1,6 +1,6 @@
 """Typed settings for every component (torch-free), each field with its allowed values beside it.
 
-    field metadata:  choices=(...)   the values a text setting may take
+    field metadata:  choices=(...)   the values a text setting may take (or a function returning them)
                      bounds=(lo, hi) inclusive limits of a number (None: open); positive=True: > 0
                      non_empty=ex    a tuple that needs at least one value (ex: an example)
                      increasing=True a tuple whose values must strictly increase
@@ -16,19 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from elmo_lib.names import (
-    BASELINES,
-    DEVICES,
-    EMBED_INITS,
-    FEATURE_DTYPES,
-    LAYER_NORMS,
-    MIX_MODES,
-    PRECISIONS,
-    SOFTMAXES,
-    STATIC_METHODS,
-    TEXT_FIELDS,
-    WEIGHTINGS,
-)
+from elmo_lib.names import DEVICES, FEATURE_DTYPES, LAYER_NORMS, PRECISIONS, SOFTMAXES, TEXT_FIELDS, WEIGHTINGS
 
 
 __all__ = ["BiLMConfig", "ClassifierConfig", "DataConfig", "ElmoClassifierConfig", "PretrainConfig", "Profile",
@@ -38,6 +26,21 @@ __all__ = ["BiLMConfig", "ClassifierConfig", "DataConfig", "ElmoClassifierConfig
 def setting(default: Any, **rules: Any) -> Any:
     """Return a dataclass field with `default` and its checking rules (see the module docstring) as metadata."""
     return field(default=default, metadata=rules)
+
+
+def _rows() -> tuple[str, ...]:
+    from elmo_lib.plugins import static_rows
+    return tuple(static_rows())
+
+
+def _vectors_or_none() -> tuple[str | None, ...]:
+    from elmo_lib.plugins import vector_methods
+    return (None, *vector_methods())
+
+
+def _modes() -> tuple[str, ...]:
+    from elmo_lib.plugins import mixing_modes
+    return tuple(mixing_modes())
 
 
 def positive(default: Any, **rules: Any) -> Any:
@@ -137,7 +140,7 @@ class BiLMConfig:
     unk_dropout: float = setting(0.5, bounds=(0.0, 1.0))      # share of training singletons fed as <unk>
     # "skipgram" or "svd": the word embeddings start from that static method's vectors of this corpus (their top
     # embed_dim principal components), not from noise; None: N(0, embed_init_std^2). Part of the key only when set
-    embed_init: str | None = setting("skipgram", choices=EMBED_INITS, key_if_set=True)
+    embed_init: str | None = setting("skipgram", choices=_vectors_or_none, key_if_set=True)
     softmax: str = setting("adaptive", choices=SOFTMAXES)     # "full" (the reference) or "adaptive"
     cutoffs: tuple[int, ...] = positive((2000, 8000), non_empty=(2000, 8000), increasing=True)  # adaptive clusters
     div_value: float = positive(4.0)
@@ -169,9 +172,9 @@ class PretrainConfig:
 class ElmoClassifierConfig:
     """How ELMo layers feed the shared classifier: the mixing mode and the frozen-λ draw."""
 
-    modes: tuple[str, ...] = setting(("trainable", "frozen", "function"), choices=MIX_MODES)
-    concat_static: str | None = setting("skipgram", choices=(None, *STATIC_METHODS))  # rows elmo_<mode>_<static>
-    concat_modes: tuple[str, ...] = setting(("trainable",), choices=MIX_MODES)
+    modes: tuple[str, ...] = setting(("trainable", "frozen", "function"), choices=_modes)  # elmo_lib.plugins
+    concat_static: str | None = setting("skipgram", choices=_vectors_or_none)  # rows elmo_<mode>_<static>
+    concat_modes: tuple[str, ...] = setting(("trainable",), choices=_modes)
     frozen_seed: int = setting(1234, bounds=(0, None))        # seeds the random draw of the frozen λ weights
     layer_norm: str = setting("none", choices=LAYER_NORMS)   # none (ELMo's default), masked (ScalarMix's) or token
     feature_dtype: str = setting("float16", choices=FEATURE_DTYPES)  # cached layer outputs
@@ -188,7 +191,7 @@ class Profile:
     """All settings of one study run."""
 
     name: str
-    static_methods: tuple[str, ...] = setting(("tfidf", "svd", "skipgram"), choices=(*BASELINES, *STATIC_METHODS))
+    static_methods: tuple[str, ...] = setting(("tfidf", "svd", "skipgram"), choices=_rows)  # elmo_lib.plugins
     ablations: tuple[str, ...] = ()       # "key=value" overrides, each an extra trainable-λ ELMo run in the report
     seeds: int = positive(1)              # classifier seeds per row (classifier.seed, +1, ...): mean ± sd
     learning_curve: tuple[float, ...] = setting((), bounds=(1e-4, 1.0))  # labelled-data shares also trained on
@@ -204,6 +207,8 @@ class Profile:
     bilm: BiLMConfig = field(default_factory=BiLMConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     elmo: ElmoClassifierConfig = field(default_factory=ElmoClassifierConfig)
+    # the settings of plug-in rows and modes that have no section above, as (name, settings) pairs by name
+    plugin_settings: tuple[tuple[str, Any], ...] = ()
 
 
 def settings_hash(*parts: Any) -> str:

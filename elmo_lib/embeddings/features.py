@@ -162,13 +162,14 @@ class ElmoEncoder(nn.Module):
     `layer_norm` before the mixer: "none" (ELMo's default), "masked" (each layer scaled by its mean
     and variance over the batch's real tokens, as ScalarMix's do_layer_norm) or "token" (each
     token's vector over its own D features). No learned parameters; the biLM stays untouched.
-    `function_lr_scale`: the learning-rate factor of the function mode's Linear (None: 1.0; see mixing.LayerFunction).
+    `function_lr_scale`: the learning-rate factor of the function mode's Linear (None: 1.0; see mixing.LayerFunction);
+    `mode_settings`: a plug-in mode's own settings (elmo_lib.plugins).
     `finetune_lr_scale` (None: off): the top layer is recomputed from the cached one below it by trainable copies
     of the biLM's top LSTMs, learning at this multiple of the classifier's rate (TopLayerFineTuner).
     """
 
     def __init__(self, bilm: BiLM, mode: str, frozen_seed: int, layer_norm: str = "none",
-                 function_lr_scale: float | None = 1.0, finetune_lr_scale: float | None = None):
+                 function_lr_scale: float | None = 1.0, finetune_lr_scale: float | None = None, mode_settings=None):
         super().__init__()
         if layer_norm not in LAYER_NORMS:
             raise ValueError(f"layer_norm must be one of {LAYER_NORMS}, not {layer_norm!r}")
@@ -179,7 +180,8 @@ class ElmoEncoder(nn.Module):
         self.register_buffer("layer0", torch.cat([x, x], dim=-1).float())
         self.out_dim = bilm.out_dim
         self.mode = mode
-        self.mixer = make_mixer(mode, bilm.cfg.layers + 1, self.out_dim, frozen_seed, function_lr_scale or 1.0)
+        self.mixer = make_mixer(mode, bilm.cfg.layers + 1, self.out_dim, frozen_seed, function_lr_scale or 1.0,
+                                mode_settings)
         # the fine-tuned row only: the top layer recomputed by trainable copies of the biLM's top LSTMs
         self.top = TopLayerFineTuner(bilm, finetune_lr_scale) if finetune_lr_scale is not None else None
 

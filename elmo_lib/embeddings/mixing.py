@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from elmo_lib.names import MIX_MODES
+from elmo_lib.plugins import mixing_modes, resolve
 
 
 class ScalarMix(nn.Module):
@@ -56,19 +56,32 @@ class LayerFunction(nn.Module):
         return torch.relu(self.linear(layers.permute(0, 2, 1, 3).reshape(batch, time, n_layers * dim)))
 
 
-MIXERS = {
-    "trainable": lambda n_layers, dim, frozen_seed, lr_scale: ScalarMix(n_layers, trainable=True),
-    "frozen": lambda n_layers, dim, frozen_seed, lr_scale: ScalarMix(n_layers, trainable=False, seed=frozen_seed),
-    "function": lambda n_layers, dim, frozen_seed, lr_scale: LayerFunction(n_layers, dim, lr_scale),
-}
-assert tuple(MIXERS) == MIX_MODES, "every mode of elmo_lib.names.MIX_MODES has a mixer here"
+# The built-in modes' mixers, declared in elmo_lib/rows/modes.py: (n_layers, dim, frozen_seed, settings, lr_scale) ->
+# module; `settings` are the mode's own (None here), `lr_scale` the learning-rate factor the profile gives the
+# mode's weights (elmo.function_lr_scale for function, 1.0 for the others).
+def trainable_mix(n_layers: int, dim: int, frozen_seed: int, settings=None, lr_scale: float = 1.0) -> nn.Module:
+    """Return trainable λ: w (init 0) and γ (init 1) learned with the classifier."""
+    return ScalarMix(n_layers, trainable=True)
 
 
-def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int, function_lr_scale: float = 1.0) -> nn.Module:
-    """Return the layer combiner for `mode` (one of MIXERS: trainable, frozen, function)."""
-    if mode not in MIXERS:
-        raise ValueError(f"mode must be one of {MIX_MODES}, not {mode!r}")
-    return MIXERS[mode](n_layers, dim, frozen_seed, function_lr_scale)
+def frozen_mix(n_layers: int, dim: int, frozen_seed: int, settings=None, lr_scale: float = 1.0) -> nn.Module:
+    """Return frozen λ: w drawn from a generator seeded by `frozen_seed`, γ = 1, both frozen."""
+    return ScalarMix(n_layers, trainable=False, seed=frozen_seed)
+
+
+def function_mix(n_layers: int, dim: int, frozen_seed: int, settings=None, lr_scale: float = 1.0) -> nn.Module:
+    """Return ReLU(Linear((L+1)·D -> D)) from the equal mix, learning at `lr_scale` times the classifier's rate."""
+    return LayerFunction(n_layers, dim, lr_scale)
+
+
+def make_mixer(mode: str, n_layers: int, dim: int, frozen_seed: int, function_lr_scale: float = 1.0,
+               settings=None) -> nn.Module:
+    """Return the layer combiner of the registered mixing mode `mode` (elmo_lib.plugins), with its `settings`."""
+    modes = mixing_modes()
+    if mode not in modes:
+        raise ValueError(f"mode must be one of {tuple(modes)}, not {mode!r}")
+    return resolve(modes[mode].mixer)(n_layers, dim, frozen_seed, settings,
+                                      function_lr_scale if mode == "function" else 1.0)
 
 
 def mix_weights(mixer: nn.Module) -> dict | None:

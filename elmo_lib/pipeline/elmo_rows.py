@@ -17,6 +17,7 @@ from elmo_lib.embeddings.features import ElmoEncoder, JoinedEncoder, LayerFeatur
 from elmo_lib.embeddings.mixing import mix_weights
 from elmo_lib.io import atomic_path, file_digest, read_json, write_json
 from elmo_lib.pipeline.cache import readable_array
+from elmo_lib.plugins import mode_settings, row_settings
 from elmo_lib.bilm_store import finished_state, pretrained_bilm
 from elmo_lib.registry import elmo_key
 from elmo_lib.sidecar import discard, sidecar_path, write_sidecar
@@ -39,7 +40,7 @@ class ElmoRows:
     def bilm_checkpoint(self) -> Path:
         """Return the path of the biLM checkpoint for these settings (and the static vectors it starts from)."""
         method = self.profile.bilm.embed_init
-        start = (getattr(self.profile, method), self._vectors_digest(method)) if method else ()
+        start = (row_settings(self.profile, method), self._vectors_digest(method)) if method else ()
         return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain, *start) / "bilm.pt"
 
     def bilm_embedding_start(self):
@@ -131,16 +132,17 @@ class ElmoRows:
         elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None,
                                    function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None,
                                    finetune_lr_scale=self.profile.elmo.finetune_lr_scale if finetuned else None)
-        static = getattr(self.profile, concat_static) if concat_static else None
+        static = row_settings(self.profile, concat_static) if concat_static else None
+        own = mode_settings(self.profile, mode)  # a plug-in mode's settings key its rows alone
         return self.stage_dir(elmo_key(mode, concat_static, finetuned), bilm_digest, *self._classifier_key, elmo, mode,
-                              static) / "metrics.json"
+                              static, *((own,) if own is not None else ())) / "metrics.json"
 
     def _elmo_encoder(self, mode: str, concat_static: str | None, finetuned: bool = False):
         elmo = self.profile.elmo
 
         def make_encoder():
             encoder = ElmoEncoder(self.bilm.model, mode, elmo.frozen_seed, elmo.layer_norm, elmo.function_lr_scale,
-                                  elmo.finetune_lr_scale if finetuned else None)
+                                  elmo.finetune_lr_scale if finetuned else None, mode_settings(self.profile, mode))
             return JoinedEncoder(encoder, self.static_embeddings(concat_static).vectors) if concat_static else encoder
         return make_encoder
 

@@ -16,7 +16,7 @@ from elmo_lib.embeddings.features import ElmoEncoder, pooled_layers_of
 from elmo_lib.pipeline.plan import NotComputedError
 from elmo_lib.pretrain import epoch_snapshot
 from elmo_lib.probes import layer_probes, pooled_probes
-from elmo_lib.registry import STATIC_METHODS
+from elmo_lib.plugins import row_settings, vector_methods
 from elmo_lib.sidecar import sidecar_problem
 
 
@@ -42,8 +42,8 @@ class Experiments:
     @experiment("probes")
     def probes(self) -> dict:
         """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
-        statics = [m for m in self.profile.static_methods if m in STATIC_METHODS]
-        path = self.stage_dir("probes", self.bilm.digest, *(getattr(self.profile, m) for m in statics)) / "probes.json"
+        statics = [m for m in self.profile.static_methods if m in vector_methods()]
+        path = self.stage_dir("probes", self.bilm.digest, *(row_settings(self.profile, m) for m in statics)) / "probes.json"
 
         def compute() -> dict:
             started = time.perf_counter()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from elmo_lib.names import STATIC_METHODS
+from elmo_lib.plugins import vector_methods
 from elmo_lib.registry import BILM_ARMS, label, rows
 from elmo_lib.settings import Profile
 
@@ -36,7 +36,7 @@ def stages(profile: Profile) -> list[Stage]:
     """Return every stage `profile` runs, each after the stages it needs."""
     found = rows(profile)
     uses_bilm = any(row.arm in BILM_ARMS for row in found.values())
-    vectors = [m for m in STATIC_METHODS if m in profile.static_methods
+    vectors = [m for m in vector_methods() if m in profile.static_methods
                or (uses_bilm and m in (profile.bilm.embed_init, profile.elmo.concat_static))]
     plan = [Stage("data", "corpus and vocabulary", (), lambda s: s.corpus)]
     plan += [Stage(f"{m}_embeddings", f"{label(m)} vectors (window sweep on validation)", ("data",),

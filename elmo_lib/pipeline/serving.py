@@ -6,7 +6,7 @@ from pathlib import Path
 from elmo_lib.io import read_json
 from elmo_lib.pipeline.static_rows import CLASSIFIER_FILE
 from elmo_lib.bilm_store import finished_state
-from elmo_lib.registry import BASELINES, BILM_ARMS, rows
+from elmo_lib.registry import BILM_ARMS, is_baseline, rows
 from elmo_lib.sidecar import sidecar_path, sidecar_problem
 from elmo_lib.vocab import Vocabulary
 
@@ -49,9 +49,9 @@ class Serving:
         if key not in self.model_keys():
             raise KeyError(f"unknown model {key!r} for profile {self.profile.name}; choose one of {self.model_keys()}")
         row = rows(self.profile)[key]
-        if key in BASELINES:
+        if is_baseline(key):
             raise NotTrainedError(f"{key} is scikit-learn's own model, not the shared classifier; predict serves "
-                                  f"{[k for k in self.model_keys() if k not in BASELINES]}")
+                                  f"{[k for k in self.model_keys() if not is_baseline(k)]}")
         how = f"run `make report PROFILE={self.profile.name}` or `elmo-lib " + (
             f"elmo --profile {self.profile.name}`" if row.arm in BILM_ARMS else f"static {key} --profile {self.profile.name}`")
         if row.arm in BILM_ARMS:

@@ -12,7 +12,8 @@ from elmo_lib.embeddings.static import StaticEmbeddings, StaticEncoder
 from elmo_lib.embeddings.sweep import sweep_windows
 from elmo_lib.io import read_json
 from elmo_lib.pipeline.versions import CLASSIFIER_VERSION
-from elmo_lib.registry import BASELINES, trainer
+from elmo_lib.plugins import row_settings, static_row
+from elmo_lib.registry import is_baseline, trainer
 from elmo_lib.sidecar import sidecar_path, write_sidecar
 
 
@@ -25,7 +26,7 @@ class StaticRows:
 
     def static_embeddings(self, method: str):
         """Return the window-swept static embeddings of `method`, from cache when present."""
-        cfg = getattr(self.profile, method)
+        cfg = row_settings(self.profile, method)
         folder = self._vectors_path(method).parent
         if all(self._trusted(folder / name, "embeddings") for name in EMBEDDING_FILES):
             try:
@@ -34,8 +35,11 @@ class StaticRows:
                 print(f"{folder}: corrupt embeddings ({type(err).__name__}: {err}); rebuilding them")
         self._may_compute(f"the {method} vectors", f"{method}_embeddings")
         started, train, corpus = time.perf_counter(), trainer(method), self.corpus
-        embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
-                                      cfg.windows, corpus, label=f"{method} window sweep")
+        if static_row(method).sweeps_windows:
+            embeddings, _ = sweep_windows(lambda window: train(corpus.train.ids, corpus.vocab, cfg, window),
+                                          cfg.windows, corpus, label=f"{method} window sweep")
+        else:
+            embeddings = train(corpus.train.ids, corpus.vocab, cfg, None)
         embeddings.save(folder)
         for name in ("vocab.json", "info.json"):
             write_sidecar(folder / name, dataclasses.asdict(cfg), {"data": self.data_key["files"]})
@@ -47,10 +51,13 @@ class StaticRows:
     def static(self, method: str) -> dict:
         """Return the metrics record of a static row (a baseline, or the shared classifier on `method`'s
         embeddings), from cache when present."""
-        cfg = getattr(self.profile, method)
+        cfg = row_settings(self.profile, method)
         path = self._static_record_path(method)
-        if method in BASELINES:
-            return self._cached_record(path, lambda: trainer(method)(self._labelled_corpus(), cfg))
+        if is_baseline(method):
+            def baseline() -> dict:  # a baseline is a static row, whatever its trainer says
+                record = trainer(method)(self._labelled_corpus(), cfg)
+                return {**record, "settings": {**record.get("settings", {}), "arm": "static"}}
+            return self._cached_record(path, baseline)
 
         def compute() -> dict:
             embeddings = self.static_embeddings(method)
@@ -61,8 +68,8 @@ class StaticRows:
         return self._cached_record(path, compute, lambda: {"vectors.npy": self._vectors_digest(method)})
 
     def _static_record_path(self, method: str) -> Path:
-        cfg, fraction = getattr(self.profile, method), self.profile.classifier.train_fraction
-        upstream = ((cfg, fraction) if fraction else (cfg,)) if method in BASELINES else (cfg, *self._classifier_key)
+        cfg, fraction = row_settings(self.profile, method), self.profile.classifier.train_fraction
+        upstream = ((cfg, fraction) if fraction else (cfg,)) if is_baseline(method) else (cfg, *self._classifier_key)
         return self.stage_dir(method, *upstream) / "metrics.json"
 
     def _labelled_subset(self):
@@ -98,7 +105,7 @@ class StaticRows:
         return record
 
     def _vectors_path(self, method: str) -> Path:
-        return self.stage_dir(f"{method}_embeddings", getattr(self.profile, method)) / "embeddings" / "vectors.npy"
+        return self.stage_dir(f"{method}_embeddings", row_settings(self.profile, method)) / "embeddings" / "vectors.npy"
 
     def _vectors_digest(self, method: str) -> str:
         path = self._vectors_path(method)
