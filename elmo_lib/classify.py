@@ -28,6 +28,7 @@ from elmo_lib.embeddings.bilm import LSTMStack, reverse_padded
 from elmo_lib.metrics import model_result
 from elmo_lib.optim import adamw_with_warmup, parameter_groups
 from elmo_lib.progress import progress
+from elmo_lib.reduce import clip_grad_norm_fixed
 
 N_CLASSES = len(CLASS_NAMES)
 
@@ -134,6 +135,14 @@ def load_trained(key: str, make_encoder: Callable[[], nn.Module], cfg: Classifie
     return model.eval()
 
 
+def training_seed(seed: int) -> int:
+    """Return the seed of the classifier's training stream, derived from (but never equal to) its weights' `seed`."""
+    return int(np.random.SeedSequence([seed, TRAINING_STREAM]).generate_state(1)[0])
+
+
+TRAINING_STREAM = 1  # the second child of a classifier seed: its training draws (the first draws the weights)
+
+
 def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource, cfg: ClassifierConfig,
                    device: torch.device, desc: str = "classifier") -> FitResult:
     """Train `model` in place; return the history. Keeps the weights of the best validation epoch.
@@ -142,10 +151,13 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     multiple of cfg.lr; see elmo_lib.optim.parameter_groups); the learning rate is multiplied by
     `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
     stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
-    The training run (dropout draws and batch order) is seeded from cfg.seed, independent of what ran before.
+    The training run (dropout draws and batch order) is seeded from training_seed(cfg.seed), independent of what ran
+    before and of the weights' draw.
     """
-    seed_everything(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    # the training stream (dropout masks, batch order) seeded apart from the stream build_classifier drew the weights
+    # from: seeded alike, the first batch's dropout uniforms would be the head's initial weights
+    seed_everything(training_seed(cfg.seed))
+    rng = np.random.default_rng(training_seed(cfg.seed))
     precision = cfg.precision or "auto"
     print(f"{desc}: {resolve_precision(device, precision)} on {device.type}")
     model.to(device)
@@ -168,7 +180,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
                 loss = F.cross_entropy(logits.float(), target)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cfg.clip_norm)
+            clip_grad_norm_fixed(params, cfg.clip_norm)
             optimiser.step()
             warmup.step()
             total_loss += loss.detach() * len(indices)

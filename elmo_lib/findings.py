@@ -37,54 +37,46 @@ def _points(x: float) -> str:
     return f"{abs(100 * x):.1f} point{'s' if round(abs(100 * x), 1) != 1 else ''}"
 
 
-def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float = 0.05) -> str:
-    """Return the report's findings as Markdown, every claim computed from `results` and `significance`."""
+def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float = 0.05,
+              planned: list[dict] | None = None) -> str:
+    """Return the report's findings as Markdown, every claim computed from `results`, `significance` (the pairwise,
+    uncorrected McNemar table) and `planned` (elmo_lib.comparisons.planned_comparisons). Every "best" is chosen
+    on validation accuracy; what is distinguishable is said by the planned comparisons alone."""
     acc = {key: record["test"]["accuracy"] for key, record in results.items()}
-    ranked = sorted(acc, key=lambda k: (-acc[k], k))
-    if len(ranked) == 1:
-        return (f"- **{label(ranked[0])}** is the only row of this run: test accuracy {acc[ranked[0]]:.4f}. "
-                "Nothing is compared.")
-    best, runner_up = ranked[0], ranked[1]
-    pair = significance[((significance.a == best) & (significance.b == runner_up))
-                        | ((significance.a == runner_up) & (significance.b == best))].iloc[0]
-    if acc[best] == acc[runner_up]:
-        tied = [k for k in ranked if acc[k] == acc[best]]
-        lines = [f"- **{' and '.join(label(k) for k in tied)} tie for best** on the test set with accuracy "
-                 f"{acc[best]:.4f} (the same number of documents right).",
-                 f"- McNemar's test between {label(best)} and {label(runner_up)}: p = {pair['p-value']:.3g}."]
-    else:
-        verdict = "is" if pair["p-value"] < alpha else "is not"
-        lines = [f"- **{label(best)} is best** on the test set with accuracy {acc[best]:.4f}, "
-                 f"{_points(acc[best] - acc[runner_up])} ahead of {label(runner_up)} ({acc[runner_up]:.4f}).",
-                 f"- That lead {verdict} significant by McNemar's test (p = {pair['p-value']:.3g}, α = {alpha})."]
-    lines.append("- Ranking by test accuracy: " + " > ".join(f"{label(k)} ({acc[k]:.4f})" for k in ranked) + ".")
+    val = {key: record["validation"]["accuracy"] for key, record in results.items()}
+    if len(acc) == 1:
+        (only,) = acc
+        return f"- **{label(only)}** is the only row of this run: test accuracy {acc[only]:.4f}. Nothing is compared."
+    top = max(val.values())
+    leaders = sorted(k for k in val if val[k] == top)
+    lines = [f"- **{' and '.join(label(k) for k in leaders)}** {'has' if len(leaders) == 1 else 'share'} the best "
+             f"validation accuracy ({top:.4f}); on test: " + ", ".join(f"{label(k)} {acc[k]:.4f}" for k in leaders) + "."]
+    lines.append("- Test accuracy by row: " + "; ".join(f"{label(k)} {acc[k]:.4f}"
+                                                      for k in sorted(acc, key=lambda k: (-acc[k], k))) + ".")
     if {"elmo_trainable", "elmo_frozen"} <= acc.keys():
         gap = acc["elmo_trainable"] - acc["elmo_frozen"]
         word = "loses" if gap > 0 else "gains"
-        lines.append(f"- Frozen λ {word} {_points(gap)} against trainable λ "
+        lines.append(f"- Frozen λ {word} {_points(gap)} against trainable λ on test "
                      f"({acc['elmo_frozen']:.4f} vs {acc['elmo_trainable']:.4f}).")
     elmo_keys = [k for k in acc if results[k]["settings"].get("arm") == "elmo"]  # the frozen-biLM rows
     static_keys = [k for k in acc if results[k]["settings"].get("arm") == "static"]
     if elmo_keys and static_keys:
-        best_elmo = max(elmo_keys, key=lambda k: acc[k])
-        best_static = max(static_keys, key=lambda k: acc[k])
-        relation = "beats" if acc[best_elmo] > acc[best_static] else ("ties" if acc[best_elmo] == acc[best_static] else "trails")
-        lines.append(f"- The best contextual model ({label(best_elmo)}, {acc[best_elmo]:.4f}) {relation} the best "
-                     f"static one ({label(best_static)}, {acc[best_static]:.4f}) by {_points(acc[best_elmo] - acc[best_static])}.")
+        best_elmo = max(elmo_keys, key=lambda k: (val[k], k))
+        best_static = max(static_keys, key=lambda k: (val[k], k))
+        gap = acc[best_elmo] - acc[best_static]
+        relation = "is above" if gap > 0 else ("ties" if gap == 0 else "is below")
+        lines.append(f"- On test, the contextual row chosen on validation ({label(best_elmo)}, {acc[best_elmo]:.4f}) "
+                     f"{relation} the static row chosen on validation ({label(best_static)}, {acc[best_static]:.4f})"
+                     + (f" by {_points(abs(gap))}." if gap else "."))
+        below = [k for k in elmo_keys if acc[k] < acc[best_static]]
+        lines.append(f"- Every contextual row at or above {label(best_static)} on test: "
+                     + ("**missed** by " + "; ".join(f"{label(k)} ({_points(acc[best_static] - acc[k])} below)"
+                                                     for k in below) if below else "met") + ".")
     compared = [k for k in acc if reference_accuracy(k) is not None]
     beaten = [k for k in compared if acc[k] > reference_accuracy(k)]
     lines.append(f"- {len(beaten)} of {len(compared)} models with a reference figure beat the reference study's test accuracy"
                  + (": " + "; ".join(label(k) for k in beaten) if beaten else "") + ".")
-    if elmo_keys and static_keys:
-        below = [k for k in elmo_keys if acc[k] < acc[best_static]]
-        if below:
-            lines.append(f"- The study's aim, every contextual row at or above the best static row ({label(best_static)}, "
-                         f"{acc[best_static]:.4f}), is **missed** by " + "; ".join(
-                             f"{label(k)} ({_points(acc[best_static] - acc[k])} below)" for k in below) + ".")
-        else:
-            lines.append(f"- Every contextual row is at or above the best static row ({label(best_static)}, "
-                         f"{acc[best_static]:.4f}).")
-    for key in (k for k in ranked if results[k]["settings"].get("arm") == "finetuned"):
+    for key in (k for k in acc if results[k]["settings"].get("arm") == "finetuned"):
         line = (f"- {label(key)} ({acc[key]:.4f}) trains the biLM's top layer, so it stands apart from the "
                 f"frozen-biLM comparison above")
         if "elmo_trainable" in acc:
@@ -92,11 +84,22 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
             line += (f"; it is {_points(gap)} {'ahead of' if gap > 0 else 'behind'} the same mix over the frozen "
                      f"biLM ({label('elmo_trainable')}, {acc['elmo_trainable']:.4f})")
         lines.append(line + ".")
+    lines += [planned_sentence(entry, alpha) for entry in planned or []]
     n_significant = int(significance[f"significant at {alpha}"].sum())
-    lines.append(f"- {n_significant} of {len(significance)} model pairs differ significantly at α = {alpha}.")
+    lines.append(f"- Exploratory, uncorrected: {n_significant} of {len(significance)} pairs of rows have McNemar "
+                 f"p < {alpha} (the table at the end of the report).")
     return "\n".join(lines)
 
 
+def planned_sentence(entry: dict, alpha: float = 0.05) -> str:
+    """Return one planned comparison as a sentence: the difference, its paired interval, both p-values and the
+    verdict (distinguishable only when the corrected test and the family-wise interval both say so)."""
+    verdict = ("**distinguishable**" if entry["distinguishable"]
+               else "**no difference this test set can tell** (the gap is inside the noise)")
+    return (f"- {label(entry['a'])} against {label(entry['b'])} ({entry['why']}): "
+            f"{100 * entry['difference']:+.2f} points on test, paired 95 % interval "
+            f"[{100 * entry['low']:+.2f}, {100 * entry['high']:+.2f}]; exact McNemar p = {entry['p']:.3g}, "
+            f"Holm-corrected p = {entry['p_holm']:.3g} (α = {alpha}): {verdict}.")
 def ablation_frame(base: dict, ablations: list[dict]) -> pd.DataFrame:
     """Return the trainable-λ ELMo row as run and under each ablation override (biLM start, <unk> dropout, layer
     norm): best validation and test accuracy."""
@@ -159,27 +162,13 @@ def seed_frame(seed_runs: dict[str, list[dict]], results: dict[str, dict], y_tru
     return pd.DataFrame(rows).set_index("model").round(4)
 
 
-def distinguishable_sentence(frame: pd.DataFrame, results: dict[str, dict]) -> str:
-    """Return a Markdown sentence per ELMo row: distinguishable or not from the best static row, by whether the
-    bootstrap intervals of their median-seed accuracies overlap."""
-    arms = {row.key: results[row.key]["settings"].get("arm") for row in frame.itertuples()}
-    statics = frame[[arms[k] == "static" for k in frame["key"]]]
-    elmos = frame[[arms[k] == "elmo" for k in frame["key"]]]
-    if statics.empty or elmos.empty:
+def distinguishable_sentence(planned: list[dict], alpha: float = 0.05) -> str:
+    """Return the planned comparisons of the ELMo rows against the best static row, one sentence each (what is
+    distinguishable is decided there, by the paired test and interval, never by two marginal intervals)."""
+    against_static = [e for e in planned if e["why"].startswith("ELMo row against")]
+    if not against_static:
         return "Only one arm was run, so there is nothing to compare."
-    best = statics["median-seed accuracy"].idxmax()
-    b = statics.loc[best]
-    lines = []
-    for name, row in elmos.iterrows():
-        overlap = row["95 % interval low"] <= b["95 % interval high"] and b["95 % interval low"] <= row["95 % interval high"]
-        verdict = "**not distinguishable** from" if overlap else "**distinguishable** from"
-        lines.append(f"- {name} ({row['median-seed accuracy']:.4f}, 95 % interval [{row['95 % interval low']:.4f}, "
-                     f"{row['95 % interval high']:.4f}]) is {verdict} {best} ({b['median-seed accuracy']:.4f}, "
-                     f"[{b['95 % interval low']:.4f}, {b['95 % interval high']:.4f}]): the intervals "
-                     f"{'overlap' if overlap else 'do not overlap'}.")
-    return "\n".join(lines)
-
-
+    return "\n".join(planned_sentence(entry, alpha) for entry in against_static)
 def learning_curve_sentence(entries: list[dict], results: dict[str, dict]) -> str:
     """Return one Markdown sentence: at the smallest fraction, the best contextual and the best static row."""
     frame = pd.DataFrame(entries)

@@ -8,17 +8,23 @@ import torch
 
 def parameter_groups(model: torch.nn.Module, lr: float) -> list[dict]:
     """Return AdamW parameter groups of `model`'s trainable weights: the rest at `lr` first, then each module that
-    sets an `lr_scale` attribute at lr times that scale."""
-    scaled, groups = set(), []
+    sets an `lr_scale` attribute at lr times that scale, then the weights of modules that set `no_weight_decay`
+    (the λ mix's w and γ: decay would pull the softmax weights towards the equal mix and γ towards 0, a prior the
+    study does not mean to put on them) at `lr` and no weight decay."""
+    placed, groups = set(), []
+    undecayed = [p for module in model.modules() if getattr(module, "no_weight_decay", False)
+                 for p in module.parameters() if p.requires_grad]
+    placed.update(id(p) for p in undecayed)
     for module in model.modules():
         scale = getattr(module, "lr_scale", None)
-        params = [p for p in module.parameters() if p.requires_grad and id(p) not in scaled]
+        params = [p for p in module.parameters() if p.requires_grad and id(p) not in placed]
         if scale is None or not params:
             continue
-        scaled.update(id(p) for p in params)
+        placed.update(id(p) for p in params)
         groups.append({"params": params, "lr": lr * scale})
-    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in scaled]
-    return [{"params": rest, "lr": lr}, *groups]
+    rest = [p for p in model.parameters() if p.requires_grad and id(p) not in placed]
+    return [{"params": rest, "lr": lr}, *groups, *([{"params": undecayed, "lr": lr, "weight_decay": 0.0}]
+                                                   if undecayed else [])]
 
 
 def adamw_with_warmup(params: Iterable[torch.nn.Parameter] | list[dict], lr: float, weight_decay: float,

@@ -104,6 +104,22 @@ def _set_plugin_setting(profile: Profile, key: str, name: str, attr: str, value:
     return dataclasses.replace(profile, plugin_settings=tuple(sorted(pairs.items())))
 
 
+def check_ablations(profile: Profile) -> Profile:
+    """Return `profile` when each of its ablations changes what it names there; else raise SettingError saying
+    why one changes nothing (an ablation that only shifts a random stream would be reported as an effect)."""
+    for ablation in profile.ablations:
+        overrides = parse_overrides([ablation])
+        if apply_overrides(profile, overrides) == profile:
+            raise SettingError(f"ablation {ablation!r} at profile {profile.name} sets what the profile already has, "
+                               f"so it changes nothing; drop it from ablations")
+        if "bilm.unk_dropout" in overrides and profile.vocab.min_freq >= 2:
+            raise SettingError(f"ablation {ablation!r} changes nothing at profile {profile.name}: at "
+                               f"vocab.min_freq={profile.vocab.min_freq} no vocabulary word is seen once in training, "
+                               f"so the <unk> dropout never drops a token; drop it from ablations, or set "
+                               f"vocab.min_freq=1 where it has words to drop")
+    return profile
+
+
 def parse_overrides(pairs: Sequence[str]) -> dict:
     """Return {"section.field": value} from KEY=VALUE strings (values parsed as Python literals, else text)."""
     overrides = {}

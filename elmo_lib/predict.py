@@ -72,7 +72,7 @@ def predictor_for(study, model: str) -> Predictor:
     with contextlib.redirect_stdout(sys.stderr):  # loading messages never mix with predictions on stdout
         vocab = study.trained_vocab()
         classifier = load_trained(model, make_encoder, study.profile.classifier, weights)
-        bilm = study.bilm.model if record["settings"].get("arm") in BILM_ARMS else None
+        bilm = study.bilm_study(model).bilm.model if record["settings"].get("arm") in BILM_ARMS else None
     device = choose_device(study.profile.classifier.device, announce=False)
     return Predictor(model, classifier.to(device), vocab, study.profile.data.max_tokens, bilm, device,
                      study.profile.elmo.feature_dtype, study.profile.classifier.precision or "auto")

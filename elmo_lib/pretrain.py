@@ -27,9 +27,11 @@ from elmo_lib.embeddings.bilm import BiLM, shape_signature, unk_dropout
 from elmo_lib.errors import TrainingError
 from elmo_lib.optim import adamw_with_warmup
 from elmo_lib.progress import progress
+from elmo_lib.reduce import clip_grad_norm_fixed
 from elmo_lib.sidecar import write_sidecar
 from elmo_lib.timing import EPOCH_TIMING, read_timing, timing_of, without_timing, write_timing
 
+UNK_STREAM = 0x756E6B  # "unk": the <unk> dropout's stream is seeded apart from every other draw
 LOG_EVERY = 50  # steps between loss syncs (the log keeps every step's loss; only the sync is batched)
 
 
@@ -129,6 +131,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
 
     # training singletons: fed as <unk> with probability unk_dropout, so <unk> learns what unseen words look like
     rare = torch.tensor([count == 1 for count in corpus.vocab.counts], device=device)
+    rare = rare if bool(rare.any()) else None  # no training singleton (min_freq >= 2): nothing to drop, nothing drawn
     seed_everything(cfg.seed)
     if bilm_cfg.embed_init and embedding_start is None and not (resume and checkpoint_path.is_file()):
         raise ValueError(f"bilm.embed_init={bilm_cfg.embed_init!r}: pass the starting embeddings "
@@ -146,6 +149,9 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                              f"each global batch is split across them, so give at least one document per process")
         # the same initial weights everywhere, then each rank's own dropout stream, drawn from (seed, rank)
         torch.manual_seed(int(np.random.SeedSequence([cfg.seed, ctx.rank]).generate_state(1)[0]))
+    # the <unk> dropout's own stream, apart from the LSTMs' dropout (seeded by (seed, rank, "unk"))
+    unk_stream = torch.Generator(device=device).manual_seed(
+        int(np.random.SeedSequence([cfg.seed, ctx.rank, UNK_STREAM]).generate_state(1)[0]))
     lr, warmup_steps = batch_scaled(cfg, lengths)
     if cfg.batch_tokens and ctx.is_main:
         print(f"biLM: batches of at most {cfg.batch_tokens:,} tokens, lr {lr:.2e}, warm-up {warmup_steps} steps")
@@ -168,6 +174,8 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
                                   f"resume with the same number of processes for an exact continuation.")
         rng = per_rank[ctx.rank]
         torch.set_rng_state(rng["torch"])
+        if rng.get("unk") is not None:
+            unk_stream.set_state(rng["unk"])
         if device.type == "cuda" and rng.get("cuda") is not None:
             torch.cuda.set_rng_state(rng["cuda"], device)
         if ctx.is_main:
@@ -187,7 +195,7 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
 
     def checkpoint(next_epoch: int, next_position: int) -> None:
         flush()
-        local = {"torch": torch.get_rng_state(),
+        local = {"torch": torch.get_rng_state(), "unk": unk_stream.get_state(),
                  "cuda": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
         every_rank = ctx.gather(local)  # each rank's dropout stream, so resume under torchrun is exact
         if not ctx.is_main:
@@ -212,12 +220,12 @@ def pretrain_bilm(corpus: Corpus, bilm_cfg: BiLMConfig, cfg: PretrainConfig, che
             global_count = 2 * int((lengths[batches[position]] - 1).sum())
             with autocast(device, precision):
                 ids = ids.to(device, non_blocking=True)
-                nll, _ = trainer(ids, lens, unk_dropout(ids, rare, bilm_cfg.unk_dropout))  # lengths stay on the host
+                nll, _ = trainer(ids, lens, unk_dropout(ids, rare, bilm_cfg.unk_dropout, unk_stream))  # lengths stay on the host
             # DDP averages gradients over ranks, so scale by world size to get the global-batch mean.
             loss = nll * (ctx.world_size / global_count)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_norm)
+            clip_grad_norm_fixed(model.parameters(), cfg.clip_norm)
             optimiser.step()
             scheduler.step()
             global_step += 1

@@ -3,6 +3,8 @@
     rows = profile.static_methods                                   (tfidf, svd, skipgram, ...)
          + elmo_<mode>            for each mode in profile.elmo.modes
          + elmo_<mode>_<static>   for each mode in profile.elmo.concat_modes, joined with elmo.concat_static
+         + elmo_<mode>_scratch    for each mode in profile.elmo.scratch_modes (and modes) when the biLM starts from
+                                  static vectors: the same mode over a biLM from a random start (the reference's)
          + elmo_finetuned         when profile.elmo.finetune_lr_scale is set: trainable λ over a biLM whose
                                   top layer is fine-tuned (arm "finetuned", apart from the frozen-biLM rows)
 
@@ -20,6 +22,7 @@ from elmo_lib.settings import Profile
 
 
 FINETUNED_KEY = "elmo_finetuned"
+SCRATCH_SUFFIX = "_scratch"         # elmo_<mode>_scratch: the mode over the biLM from a random start
 BILM_ARMS = ("elmo", "finetuned")   # the arms whose rows read the biLM: frozen (elmo) and fine-tuned
 
 
@@ -32,6 +35,7 @@ class Row:
     arm: str
     method: str
     concat_static: str | None = None
+    scratch: bool = False       # over the biLM from a random start, not the one starting from bilm.embed_init
 
     @property
     def finetuned(self) -> bool:
@@ -54,6 +58,9 @@ def rows(profile: Profile) -> dict[str, Row]:
     if profile.elmo.concat_static:
         found += [Row(elmo_key(mode, profile.elmo.concat_static), "elmo", mode, profile.elmo.concat_static)
                   for mode in profile.elmo.concat_modes]
+    if profile.bilm.embed_init is not None:  # a biLM that starts at random is the main one otherwise
+        found += [Row(f"{elmo_key(mode)}{SCRATCH_SUFFIX}", "elmo", mode, scratch=True)
+                  for mode in profile.elmo.scratch_modes if mode in profile.elmo.modes]
     if profile.elmo.finetune_lr_scale is not None:
         found.append(Row(elmo_key("trainable", finetuned=True), "finetuned", "trainable"))
     return {row.key: row for row in found}
@@ -93,6 +100,8 @@ def label(key: str) -> str:
         return static_rows()[key].label
     if key == FINETUNED_KEY:
         return "ELMo, top biLM layer fine-tuned"
+    if key.endswith(SCRATCH_SUFFIX) and _elmo_parts(key[:-len(SCRATCH_SUFFIX)]):
+        return f"{label(key[:-len(SCRATCH_SUFFIX)])} (biLM from scratch)"
     parts = _elmo_parts(key)
     if parts is None:
         return key
@@ -105,5 +114,7 @@ def reference_accuracy(key: str) -> float | None:
     """Return the reference study's test accuracy for a model key, or None where it reported none."""
     if key in static_rows():
         return static_rows()[key].reference
+    if key.endswith(SCRATCH_SUFFIX):  # the reference study's own setting: its biLM started at random
+        key = key[:-len(SCRATCH_SUFFIX)]
     parts = _elmo_parts(key)
     return mixing_modes()[parts[0]].reference if parts and parts[1] is None else None

@@ -15,6 +15,7 @@ from elmo_lib.findings import (
     mcnemar,
     narrative,
     pairwise_mcnemar,
+    planned_sentence,
     seed_frame,
 )
 from elmo_lib.registry import label, reference_accuracy
@@ -22,10 +23,10 @@ from elmo_lib.vocab import UNK_ID
 
 # the report notebooks call the findings from here too
 __all__ = [
-    "ablation_frame", "ablation_section", "ablation_sentence", "bootstrap_interval", "classification_frame", "comparison_frame",
+    "ablation_frame", "ablation_section", "ablation_sentence", "bilm_start", "bootstrap_interval", "classification_frame", "comparison_frame",
     "data_summary", "distinguishable_sentence", "epoch_curve_frame", "epoch_curve_sentence", "lambda_frame",
     "learning_curve_frame", "learning_curve_sentence", "mcnemar", "model_details", "narrative",
-    "pairwise_mcnemar", "plot_confusion", "plot_data_overview", "plot_learning_curve", "plot_perplexity_vs_probe",
+    "pairwise_mcnemar", "planned_frame", "planned_sentence", "plot_confusion", "plot_data_overview", "plot_learning_curve", "plot_perplexity_vs_probe",
     "plot_pretraining", "plot_training_curve", "probe_frame", "seed_frame", "show_model",
     "window_sweep_frame"
 ]
@@ -56,6 +57,16 @@ def plot_confusion(metrics: dict, title: str, ax=None):
     return ax
 
 
+def bilm_start(record: dict) -> str:
+    """Return where a row's biLM word embeddings started: "<method> vectors", "random (from scratch)", or "–" for a
+    row without a biLM."""
+    settings = record.get("settings", {})
+    if settings.get("arm") not in ("elmo", "finetuned"):
+        return "–"
+    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
+    return "random (from scratch)" if start in (None, "random") else f"{start} vectors"
+
+
 def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
     """Return one row per model: test accuracy and macro F1, the precision its classifier ran in (bf16 only where the
     CPU or GPU computes it natively), the reference study's accuracy and our difference."""
@@ -66,6 +77,7 @@ def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
                      "test accuracy": record["test"]["accuracy"],
                      "test macro F1": record["test"]["macro avg"]["f1"],
                      "train accuracy": record["train"]["accuracy"],
+                     "biLM start": bilm_start(record),
                      "precision": record.get("ran_in", {}).get("precision", "scikit-learn" if record.get(
                          "settings", {}).get("classifier") is None else "–"),
                      "reference test accuracy": reference,
@@ -271,3 +283,14 @@ def ablation_section(study, results: dict) -> tuple[str, pd.DataFrame] | None:
         return None
     base, variants = results["elmo_trainable"], study.ablations()
     return ablation_sentence(base, variants), ablation_frame(base, variants)
+
+
+def planned_frame(planned: list[dict]) -> pd.DataFrame:
+    """Return the planned comparisons as a table: difference in points with its paired 95 % interval, the exact
+    McNemar p and its Holm correction over the family, and the verdict."""
+    rows = [{"comparison": f"{label(e['a'])} − {label(e['b'])}", "why": e["why"],
+             "difference (points)": round(100 * e["difference"], 2),
+             "paired 95 % interval (points)": f"[{100 * e['low']:+.2f}, {100 * e['high']:+.2f}]",
+             "McNemar p": round(e["p"], 4), "Holm-corrected p": round(e["p_holm"], 4),
+             "distinguishable": "yes" if e["distinguishable"] else "no"} for e in planned]
+    return pd.DataFrame(rows).set_index("comparison") if rows else pd.DataFrame()

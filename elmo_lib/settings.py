@@ -175,6 +175,9 @@ class ElmoClassifierConfig:
     modes: tuple[str, ...] = setting(("trainable", "frozen", "function"), choices=_modes)  # elmo_lib.plugins
     concat_static: str | None = setting("skipgram", choices=_vectors_or_none)  # rows elmo_<mode>_<static>
     concat_modes: tuple[str, ...] = setting(("trainable",), choices=_modes)
+    # rows elmo_<mode>_scratch: these of the modes again over a biLM whose word embeddings start at random (the
+    # reference study's start), beside the rows over the biLM that starts from bilm.embed_init's vectors
+    scratch_modes: tuple[str, ...] = setting(("trainable",), choices=_modes)
     frozen_seed: int = setting(1234, bounds=(0, None))        # seeds the random draw of the frozen λ weights
     layer_norm: str = setting("none", choices=LAYER_NORMS)   # none (ELMo's default), masked (ScalarMix's) or token
     feature_dtype: str = setting("float16", choices=FEATURE_DTYPES)  # cached layer outputs

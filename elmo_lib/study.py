@@ -39,6 +39,7 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         self.root = Path(root)
         self.overrides = dict(overrides or {})  # how `profile` was made from its named profile (for ablations)
         self.timings: dict[str, float] = {}
+        self._compute_flag = [True]
         keep_freed_memory()  # per-batch host buffers reused, not re-faulted (elmo_lib.allocator)
 
     def runs(self, name: str) -> bool:
@@ -105,7 +106,9 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         if key not in self.model_keys():
             raise KeyError(f"unknown model {key!r} for profile {self.profile.name}; choose one of {self.model_keys()}")
         row = rows(self.profile)[key]
-        return self.elmo(row.method, row.concat_static, row.finetuned) if row.arm in BILM_ARMS else self.static(key)
+        if row.arm not in BILM_ARMS:
+            return self.static(key)
+        return self.elmo(row.method, row.concat_static, row.finetuned, key=key, scratch=row.scratch)
 
     def results(self) -> dict[str, dict]:
         """Return every model's metrics record, computing what is missing; with several classifier seeds, each

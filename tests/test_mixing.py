@@ -176,7 +176,19 @@ def test_the_function_mixer_learns_at_its_scaled_rate_and_every_other_weight_at_
     assert 0 < float(step) <= 2e-4 * 1.01  # one Adam step moves a weight by at most its group's rate
     trainable_mix = build_classifier(lambda: ElmoEncoder(bilm, "trainable", 0, function_lr_scale=0.1),
                                      ClassifierConfig(hidden=8))
-    assert [group["lr"] for group in parameter_groups(trainable_mix, lr=2e-3)] == [2e-3]
+    groups = parameter_groups(trainable_mix, lr=2e-3)
+    # λ's w and γ learn at the head's rate too, in a group of their own without weight decay
+    assert [group["lr"] for group in groups] == [2e-3, 2e-3] and groups[1]["weight_decay"] == 0.0
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for p in trainable_mix.encoder.mixer.parameters()}
+
+
+def test_the_training_stream_is_seeded_apart_from_the_weights():
+    from elmo_lib.classify import training_seed
+    assert training_seed(0) != 0 and training_seed(0) == training_seed(0) and training_seed(1) != training_seed(0)
+    torch.manual_seed(0)
+    weights = torch.rand(64)
+    torch.manual_seed(training_seed(0))
+    assert not torch.equal(torch.rand(64), weights)  # the first dropout draw is not the head's first weights
 
 
 def test_fine_tuned_top_layer_starts_at_the_cached_one_then_trains_apart_from_the_frozen_bilm():
@@ -197,8 +209,9 @@ def test_fine_tuned_top_layer_starts_at_the_cached_one_then_trains_apart_from_th
         torch.testing.assert_close(tuned(**inputs)[real], frozen(**inputs)[real], rtol=0, atol=1e-5)
     model = DocumentClassifier(tuned.train(), hidden=8, dropout=0.0)
     groups = parameter_groups(model, 1e-2)
-    assert [g["lr"] for g in groups] == [1e-2, pytest.approx(1e-3)]
+    assert [g["lr"] for g in groups] == [1e-2, pytest.approx(1e-3), 1e-2]  # head, top copies, λ without decay
     assert {id(p) for p in groups[1]["params"]} == {id(p) for p in tuned.top.parameters()}
+    assert {id(p) for p in groups[2]["params"]} == {id(p) for p in tuned.mixer.parameters()}
     start = {k: v.clone() for k, v in tuned.top.state_dict().items()}
     fit_classifier(model, features["train"], features["validation"],
                    ClassifierConfig(hidden=8, max_epochs=1, batch_size=16), device)

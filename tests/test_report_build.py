@@ -121,7 +121,7 @@ def test_the_notebook_plan_follows_the_registry():
     from elmo_lib.report_build import notebook_plan
     one = get_profile("smoke", {"elmo.modes": ["trainable"], "elmo.concat_modes": []})
     assert [extra["model"] for _, stem, extra in notebook_plan(one) if stem == "03_model"] == [
-        "tfidf", "svd", "skipgram", "elmo_trainable", "elmo_finetuned"]
+        "tfidf", "svd", "skipgram", "elmo_trainable", "elmo_trainable_scratch", "elmo_finetuned"]
     static_only = get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": [], "elmo.finetune_lr_scale": None})
     assert "02_elmo_pretrain" not in [name for name, _, _ in notebook_plan(static_only)]
     fine_tuned_only = get_profile("smoke", {"elmo.modes": [], "elmo.concat_modes": [], "static_methods": []})

@@ -72,3 +72,21 @@ def test_the_same_checkpoint_payload_gives_the_same_bytes(tmp_path):
     save_checkpoint(tmp_path / "b.pt", payload)
     assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()
     assert np.array_equal(torch.load(tmp_path / "a.pt")["state"]["w"].numpy(), np.arange(6.0).reshape(2, 3))
+
+
+def test_the_fixed_order_sum_and_clipping_give_the_same_bits_at_one_and_two_threads():
+    import torch
+
+    from elmo_lib.reduce import clip_grad_norm_fixed, fixed_order_sum
+    x = torch.randn(1_000_003, generator=torch.Generator().manual_seed(0)) * 3
+    results, before = {}, torch.get_num_threads()
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        weights = [torch.nn.Parameter(torch.zeros(300, 512)), torch.nn.Parameter(torch.zeros(4096))]
+        weights[0].grad, weights[1].grad = x[:153600].view(300, 512).clone(), x[-4096:].clone()
+        norm = clip_grad_norm_fixed(weights, 1.0)
+        results[threads] = (x.sum(), fixed_order_sum(x), norm, weights[0].grad.clone())
+    assert not torch.equal(results[1][0], results[2][0])   # the plain sum does round by the thread count here
+    assert all(torch.equal(a, b) for a, b in zip(results[1][1:], results[2][1:]))
+    assert torch.isclose(results[1][1], x.double().sum().float(), rtol=1e-5)
+    torch.set_num_threads(before)

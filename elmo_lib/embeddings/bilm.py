@@ -160,11 +160,14 @@ class BiLM(nn.Module):
         return nll, count
 
 
-def unk_dropout(ids: torch.Tensor, rare: torch.Tensor, p: float) -> torch.Tensor:
-    """Return `ids` with each token marked in `rare` (a (vocab,) bool table) replaced by <unk> with probability p."""
-    if p <= 0:
+def unk_dropout(ids: torch.Tensor, rare: torch.Tensor | None, p: float,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+    """Return `ids` with each token marked in `rare` (a (vocab,) bool table; None: no word is rare) replaced by
+    <unk> with probability p, drawn from `generator` (its own stream: turning the dropout off, or a vocabulary with
+    no rare word, leaves every other random draw of training as it was)."""
+    if p <= 0 or rare is None:
         return ids
-    drop = rare[ids] & (torch.rand(ids.shape, device=ids.device) < p)
+    drop = rare[ids] & (torch.rand(ids.shape, device=ids.device, generator=generator) < p)
     return ids.masked_fill(drop, UNK_ID)
 
 

@@ -25,6 +25,7 @@ from elmo_lib.embeddings.mixing import make_mixer
 from elmo_lib.embeddings.static import StaticEncoder
 from elmo_lib.names import LAYER_NORMS
 from elmo_lib.progress import progress
+from elmo_lib.reduce import fixed_order_sum
 from elmo_lib.vocab import BOS_ID, EOS_ID, PAD_ID
 
 
@@ -150,9 +151,12 @@ def masked_layer_norm(layers: torch.Tensor, mask: torch.Tensor, eps: float = 1e-
     """Return each layer of (batch, layers, time, D) normalised by its mean and variance over all real tokens
     and features of the batch (AllenNLP ScalarMix's do_layer_norm); `mask` (batch, time) marks real tokens."""
     weights = mask.to(layers.dtype)[:, None, :, None]                         # (B, 1, T, 1)
-    count = weights.sum() * layers.shape[-1]
-    mean = (layers * weights).sum(dim=(0, 2, 3), keepdim=True) / count       # (1, L, 1, 1)
-    variance = (((layers - mean) * weights) ** 2).sum(dim=(0, 2, 3), keepdim=True) / count
+    count = fixed_order_sum(weights) * layers.shape[-1]
+
+    def per_layer(x: torch.Tensor) -> torch.Tensor:                           # (B, L, T, D) -> (1, L, 1, 1)
+        return torch.stack([fixed_order_sum(x[:, j]) for j in range(x.shape[1])]).view(1, -1, 1, 1)
+    mean = per_layer(layers * weights) / count
+    variance = per_layer(((layers - mean) * weights) ** 2) / count
     return (layers - mean) / torch.sqrt(variance + eps)
 
 

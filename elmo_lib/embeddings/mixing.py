@@ -18,6 +18,8 @@ from elmo_lib.plugins import mixing_modes, resolve
 class ScalarMix(nn.Module):
     """γ · Σ_j softmax(w)_j · h_j over layers stacked as (batch, layers, time, D)."""
 
+    no_weight_decay = True  # w and γ are a mix, not weights to shrink (elmo_lib.optim.parameter_groups)
+
     def __init__(self, n_layers: int, trainable: bool = True, seed: int | None = None):
         super().__init__()
         if trainable:
@@ -33,8 +35,10 @@ class ScalarMix(nn.Module):
         return torch.softmax(self.weights, dim=0)
 
     def forward(self, layers: torch.Tensor) -> torch.Tensor:
-        lam = self.normalised_weights().to(layers.dtype)
-        return self.gamma * torch.einsum("l,bltd->btd", lam, layers)
+        # γ folded into the (layers,) weights before the product: its gradient then comes through that small vector,
+        # not from a sum over every element of the output, whose rounding would follow the thread count
+        scale = (self.gamma * self.normalised_weights()).to(layers.dtype)
+        return torch.einsum("l,bltd->btd", scale, layers)
 
 
 class LayerFunction(nn.Module):

@@ -32,7 +32,16 @@ class StageCache:
     rest, naming the stage and the command that computes it.
     """
 
-    compute_missing = True
+    _compute_flag: list[bool]  # shared with the study's variants (Study.__init__, variant), so they follow it
+
+    @property
+    def compute_missing(self) -> bool:
+        """Whether this study (and its variants) computes what the artifacts lack."""
+        return self._compute_flag[0]
+
+    @compute_missing.setter
+    def compute_missing(self, value: bool) -> None:
+        self._compute_flag[0] = bool(value)
 
     def _may_compute(self, what: str, stage: str) -> None:
         """Raise NotComputedError unless this study computes what its artifacts lack."""

@@ -19,7 +19,7 @@ from elmo_lib.io import atomic_path, file_digest, read_json, write_json
 from elmo_lib.pipeline.cache import readable_array
 from elmo_lib.plugins import mode_settings, row_settings
 from elmo_lib.bilm_store import finished_state, pretrained_bilm
-from elmo_lib.registry import elmo_key
+from elmo_lib.registry import SCRATCH_SUFFIX, elmo_key
 from elmo_lib.sidecar import discard, sidecar_path, write_sidecar
 from elmo_lib.timing import EPOCH_TIMING, without_timing
 
@@ -108,16 +108,26 @@ class ElmoRows:
         print(f"biLM layers: {gib:.2f} GiB ({dtype}) in {folder}")
         return features
 
-    def elmo(self, mode: str, concat_static: str | None = None, finetuned: bool = False) -> dict:
+    @cached_property
+    def scratch_study(self):
+        """Return the study of this profile with the biLM's word embeddings starting at random (the reference
+        study's start): the biLM of the elmo_<mode>_scratch rows."""
+        return self.variant({"bilm.embed_init": None})
+
+    def elmo(self, mode: str, concat_static: str | None = None, finetuned: bool = False, key: str | None = None,
+             scratch: bool = False) -> dict:
         """Return the metrics record of the classifier over the biLM layers mixed by `mode` (joined with the
-        static vectors of `concat_static`, if given; with the biLM's top layer fine-tuned if `finetuned`), from
-        cache when present."""
-        key = elmo_key(mode, concat_static, finetuned)
-        path = self._elmo_record_path(mode, concat_static, self.bilm.digest, finetuned)
+        static vectors of `concat_static`, if given; with the biLM's top layer fine-tuned if `finetuned`; over the
+        biLM from a random start if `scratch`), from cache when present; `key` names the row (default: its mode's)."""
+        if scratch:
+            return self.scratch_study.elmo(mode, concat_static, finetuned, key or f"{elmo_key(mode)}{SCRATCH_SUFFIX}")
+        key = key or elmo_key(mode, concat_static, finetuned)
+        path = self._elmo_record_path(mode, concat_static, self.bilm.digest, finetuned, key)
 
         def compute() -> dict:
             features = self.elmo_features
             settings = {"arm": "finetuned" if finetuned else "elmo", "mode": mode, "concat_static": concat_static,
+                        "bilm_start": self.profile.bilm.embed_init or "random",
                         "bilm": asdict(self.profile.bilm), "pretrain": asdict(self.profile.pretrain),
                         "bilm_sha256": self.bilm.digest, "classifier": asdict(self.profile.classifier),
                         "elmo": asdict(self.profile.elmo)}
@@ -128,13 +138,14 @@ class ElmoRows:
         return self._cached_record(path, compute, lambda: {
             "bilm.pt": self.bilm.digest, **({"vectors.npy": self._vectors_digest(concat_static)} if concat_static else {})})
 
-    def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str, finetuned: bool = False) -> Path:
-        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None,
+    def _elmo_record_path(self, mode: str, concat_static: str | None, bilm_digest: str, finetuned: bool = False,
+                          key: str | None = None) -> Path:
+        elmo = dataclasses.replace(self.profile.elmo, modes=(), concat_modes=(), concat_static=None, scratch_modes=(),
                                    function_lr_scale=self.profile.elmo.function_lr_scale if mode == "function" else None,
                                    finetune_lr_scale=self.profile.elmo.finetune_lr_scale if finetuned else None)
         static = row_settings(self.profile, concat_static) if concat_static else None
         own = mode_settings(self.profile, mode)  # a plug-in mode's settings key its rows alone
-        return self.stage_dir(elmo_key(mode, concat_static, finetuned), bilm_digest, *self._classifier_key, elmo, mode,
+        return self.stage_dir(key or elmo_key(mode, concat_static, finetuned), bilm_digest, *self._classifier_key, elmo, mode,
                               static, *((own,) if own is not None else ())) / "metrics.json"
 
     def _elmo_encoder(self, mode: str, concat_static: str | None, finetuned: bool = False):

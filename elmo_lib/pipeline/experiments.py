@@ -96,11 +96,15 @@ class Experiments:
         """Return the study of this profile with `overrides` applied, over the same artifacts folder; when they
         change only the classifier, it shares this study's corpus, biLM and cached layers instead of reloading."""
         study = type(self)(apply_overrides(self.profile, overrides), self.root, {**self.overrides, **overrides})
-        study.timings, study.compute_missing = self.timings, self.compute_missing
+        study.timings, study._compute_flag = self.timings, self._compute_flag
+        shared = ()
+        if not any(key.startswith(("data.", "vocab.")) for key in overrides):
+            shared = ("data_files", "data_key", "corpus")
         if all(key.startswith("classifier.") for key in overrides):
-            for shared in ("data_files", "data_key", "corpus", "bilm", "elmo_features"):
-                if shared in self.__dict__:
-                    study.__dict__[shared] = self.__dict__[shared]
+            shared = (*shared, "bilm", "elmo_features")
+        for name in shared:
+            if name in self.__dict__:
+                study.__dict__[name] = self.__dict__[name]
         return study
 
     @experiment("seeds")

@@ -43,11 +43,18 @@ def stages(profile: Profile) -> list[Stage]:
                    lambda s, m=m: s.static_embeddings(m)) for m in vectors]
     if uses_bilm:
         start = (f"{profile.bilm.embed_init}_embeddings",) if profile.bilm.embed_init else ()
-        plan.append(Stage("bilm", "biLM pretraining", ("data", *start), lambda s: s.bilm))
+        what = f"from the {profile.bilm.embed_init} vectors" if profile.bilm.embed_init else "from a random start"
+        plan.append(Stage("bilm", f"biLM pretraining, word embeddings {what}", ("data", *start), lambda s: s.bilm))
         plan.append(Stage("bilm_layers", "the biLM's layers of every document, cached", ("bilm",),
                           lambda s: s.elmo_features))
+    if any(row.scratch for row in found.values()):
+        plan.append(Stage("bilm_scratch", "biLM pretraining, word embeddings from a random start (the reference's)",
+                          ("data",), lambda s: s.scratch_study.bilm))
+        plan.append(Stage("bilm_scratch_layers", "the from-scratch biLM's layers of every document, cached",
+                          ("bilm_scratch",), lambda s: s.scratch_study.elmo_features))
     for key, row in found.items():
-        needs = ("bilm_layers",) if row.arm in BILM_ARMS else ((f"{key}_embeddings",) if key in vectors else ("data",))
+        needs = (("bilm_scratch_layers",) if row.scratch else ("bilm_layers",)) if row.arm in BILM_ARMS else (
+            (f"{key}_embeddings",) if key in vectors else ("data",))
         if row.concat_static:
             needs += (f"{row.concat_static}_embeddings",)
         plan.append(Stage(key, label(key), needs, lambda s, key=key: s.result(key)))

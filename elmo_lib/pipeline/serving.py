@@ -43,6 +43,10 @@ class Serving:
               f"vocabulary from the data files")
         return self.corpus.vocab
 
+    def bilm_study(self, key: str):
+        """Return the study whose biLM row `key` reads: this one, or its from-scratch variant for a scratch row."""
+        return self.scratch_study if rows(self.profile)[key].scratch else self
+
     def trained_row(self, key: str) -> tuple[dict, Path, object]:
         """Return (metrics record, classifier.pt path, encoder factory) of a row already trained, computing nothing;
         raise NotTrainedError with the command to run when it is not."""
@@ -55,10 +59,11 @@ class Serving:
         how = f"run `make report PROFILE={self.profile.name}` or `elmo-lib " + (
             f"elmo --profile {self.profile.name}`" if row.arm in BILM_ARMS else f"static {key} --profile {self.profile.name}`")
         if row.arm in BILM_ARMS:
-            checkpoint = self.trained_bilm_checkpoint(f"{key} was never trained at profile {self.profile.name}", how)
-            path = self._elmo_record_path(row.method, row.concat_static, read_json(sidecar_path(checkpoint))["sha256"],
-                                          row.finetuned)
-            make_encoder = self._elmo_encoder(row.method, row.concat_static, row.finetuned)
+            source = self.bilm_study(key)
+            checkpoint = source.trained_bilm_checkpoint(f"{key} was never trained at profile {self.profile.name}", how)
+            path = source._elmo_record_path(row.method, row.concat_static, read_json(sidecar_path(checkpoint))["sha256"],
+                                            row.finetuned, key)
+            make_encoder = source._elmo_encoder(row.method, row.concat_static, row.finetuned)
         else:
             path, make_encoder = self._static_record_path(key), self._static_encoder(key)
         if sidecar_problem(path):
