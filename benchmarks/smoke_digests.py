@@ -2,15 +2,22 @@
 the CPU named, for comparing CPU kinds (same code, same data: which bytes and numbers agree).
 
     python benchmarks/smoke_digests.py [OUT.json]      (AG_NEWS_DIR set; default benchmarks/records/<date>-smoke-<cpu kind>.json)
+
+An AVX2 machine can be emulated on an AVX-512 one by limiting the libraries' kernels:
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 python benchmarks/smoke_digests.py
 """
 from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+
+ISA_VARIABLES = ("ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA", "MKL_ENABLE_INSTRUCTIONS", "OPENBLAS_CORETYPE")
 
 
 def main(out: str | None) -> None:
@@ -24,6 +31,10 @@ def main(out: str | None) -> None:
     from elmo_lib.study import Study
     from elmo_lib.timing import TIMING_FILE
     kind = "avx512" if "avx512f" in Path("/proc/cpuinfo").read_text() else "avx2"
+    # the instruction sets the libraries were limited to, where they were (an AVX2 machine emulated on AVX-512)
+    isa = {name: os.environ[name] for name in ISA_VARIABLES if name in os.environ}
+    if "ATEN_CPU_CAPABILITY" in isa:
+        kind = f"{kind}-as-{isa['ATEN_CPU_CAPABILITY'].lower()}"
     with tempfile.TemporaryDirectory() as root:
         started = time.perf_counter()
         study = Study(get_profile("smoke"), root)
@@ -34,7 +45,7 @@ def main(out: str | None) -> None:
                    for p in sorted(Path(root).rglob("*")) if p.is_file() and p.name != TIMING_FILE
                    and not p.name.endswith(".meta.json")}
     record = {"date": datetime.date.today().isoformat(), "git_commit": git_commit(), "git_dirty": git_dirty(),
-              "cpu": cpu_model(), "cpu_kind": kind, "native_bf16": cpu_has_native_bf16(),
+              "cpu": cpu_model(), "cpu_kind": kind, "isa_limits": isa, "native_bf16": cpu_has_native_bf16(),
               "torch_threads": torch.get_num_threads(), "seconds": round(seconds, 1), "accuracies": accuracies,
               "artifact_sha256": digests}
     out = out or f"benchmarks/records/{record['date']}-smoke-{kind}.json"
