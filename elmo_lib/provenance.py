@@ -46,6 +46,8 @@ def cpu_model() -> str:
 def manifest(study) -> dict:
     """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
     import torch
+
+    from elmo_lib.threads import torch_follows_threads
     versions = {}
     for package in PACKAGES:
         try:
@@ -59,5 +61,5 @@ def manifest(study) -> dict:
             "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
                            for split, f in study.data_files.items()},
             "python": platform.python_version(), "packages": versions, "device": device,
-            "cpu": cpu_model(), "torch_threads": torch.get_num_threads(),
+            "cpu": cpu_model(), "torch_threads": torch.get_num_threads(), "torch_follows_threads": torch_follows_threads(),
             "git_commit": git_commit(), "git_dirty": git_dirty()}

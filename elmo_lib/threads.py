@@ -3,8 +3,9 @@
 A threaded BLAS or LAPACK (and scikit-learn's OpenMP loops) splits sums across threads, so the same
 matrix product rounds differently with 1 and with 2 threads. The classifiers on top amplify such
 last-bit differences into other accuracies. Every such step of the study runs inside
-`single_threaded()`, so its bytes are the same for any OMP_NUM_THREADS; torch's own kernels are
-not limited here (the study's torch stages give the same bytes at 1 and 2 threads: see docs/design.md).
+`single_threaded()`, so its bytes are the same for any OMP_NUM_THREADS. torch's own full reductions are summed in
+a fixed order (elmo_lib.reduce); where oneDNN's LSTM still rounds by the thread count (probed by
+torch_follows_threads), the torch stages' keys name the thread count (docs/design.md).
 """
 from __future__ import annotations
 
@@ -23,3 +24,32 @@ def single_threaded(function: F) -> F:
         with threadpool_limits(limits=1):
             return function(*args, **kwargs)
     return limited  # type: ignore[return-value]
+
+
+@functools.cache
+def torch_follows_threads() -> bool:
+    """Return True when torch's training steps round by the thread count on this machine, probed once: an LSTM
+    head's gradients at 1 and at 2 threads, compared bit for bit (on an AVX2-only CPU oneDNN's LSTM backward splits
+    its weight-gradient sums by thread; with AVX-512 it did not). Where True, the torch stages' cache keys include
+    torch's thread count, so results made with other thread counts never mix. The global random stream is left as
+    it was."""
+    import torch
+    threads = torch.get_num_threads()
+    grads = []
+    with torch.random.fork_rng():
+        x = torch.randn(64, 40, 48, generator=torch.Generator().manual_seed(0))
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            torch.manual_seed(1)
+            lstm = torch.nn.LSTM(48, 32, batch_first=True)  # the kernel the classifier's head and the biLM run
+            lstm(x)[0].square().sum().backward()
+            grads.append([p.grad.clone() for p in lstm.parameters()])
+    torch.set_num_threads(threads)
+    return not all(torch.equal(a, b) for a, b in zip(*grads))
+
+
+def torch_thread_key() -> dict:
+    """Return what a torch stage's cache key adds for the thread count: {} where results do not follow it, else
+    {"torch_threads": N}."""
+    import torch
+    return {"torch_threads": torch.get_num_threads()} if torch_follows_threads() else {}

@@ -41,11 +41,23 @@ def test_every_smoke_artifact_is_the_same_at_one_and_two_threads(shared_dir, tmp
     assert (one["torch_threads"], one["blas_threads"]) == (1, [1])
     assert (two["torch_threads"], two["blas_threads"]) == (2, [2])
     assert one["unpinned_dot"] != two["unpinned_dot"]
-    assert one["accuracies"] == two["accuracies"]
     first, second = _digests(tmp_path / "threads1"), _digests(tmp_path / "threads2")
     assert len(first) > 40 and any(name.endswith("bilm.pt") for name in first)
-    assert first.keys() == second.keys()
-    assert [name for name in first if first[name] != second[name]] == []
+    assert one["torch_follows_threads"] == two["torch_follows_threads"]
+    if not one["torch_follows_threads"]:  # this machine's torch kernels do not round by thread count: every byte
+        assert one["accuracies"] == two["accuracies"]
+        assert first.keys() == second.keys()
+        assert [name for name in first if first[name] != second[name]] == []
+        return
+    # where oneDNN's LSTM rounds by the thread count (an AVX2-only CPU): the numpy stages still have the same bytes,
+    # and every torch stage is keyed by the thread count, so the two runs share no torch artifact
+    pinned = ("data", "svd_embeddings", "skipgram_embeddings", "tfidf")
+    for name, digest in first.items():
+        if name.split("/")[0] in pinned:
+            assert second.get(name) == digest, name
+        else:
+            assert name not in second, name
+    assert one["accuracies"]["tfidf"] == two["accuracies"]["tfidf"]
 
 
 def test_single_threaded_limits_every_pool_and_restores_it():

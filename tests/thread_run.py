@@ -21,7 +21,9 @@ def main(root: str, data_dir: str) -> None:
     study.probes()
     study.epoch_curve()
     x = np.random.default_rng(0).standard_normal((2, 2_000_000))
+    from elmo_lib.threads import torch_follows_threads
     print(json.dumps({"accuracies": accuracies, "torch_threads": torch.get_num_threads(),
+                      "torch_follows_threads": torch_follows_threads(),
                       "blas_threads": sorted({pool["num_threads"] for pool in threadpoolctl.threadpool_info()
                                               if pool["user_api"] == "blas"}),
                       "unpinned_dot": float(x[0] @ x[1])}))

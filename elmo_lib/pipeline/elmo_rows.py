@@ -21,6 +21,7 @@ from elmo_lib.plugins import mode_settings, row_settings
 from elmo_lib.bilm_store import finished_state, pretrained_bilm
 from elmo_lib.registry import SCRATCH_SUFFIX, elmo_key
 from elmo_lib.sidecar import discard, sidecar_path, write_sidecar
+from elmo_lib.threads import torch_thread_key
 from elmo_lib.timing import EPOCH_TIMING, without_timing
 
 
@@ -41,7 +42,9 @@ class ElmoRows:
         """Return the path of the biLM checkpoint for these settings (and the static vectors it starts from)."""
         method = self.profile.bilm.embed_init
         start = (row_settings(self.profile, method), self._vectors_digest(method)) if method else ()
-        return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain, *start) / "bilm.pt"
+        threads = torch_thread_key()  # {} where torch's results do not follow the thread count
+        return self.stage_dir("bilm", self.profile.bilm, self.profile.pretrain, *start,
+                              *((threads,) if threads else ())) / "bilm.pt"
 
     def bilm_embedding_start(self):
         """Return the (vocab, embed_dim) start of the biLM's word embeddings from `bilm.embed_init`'s static

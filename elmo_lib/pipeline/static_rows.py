@@ -14,6 +14,7 @@ from elmo_lib.io import read_json
 from elmo_lib.pipeline.versions import CLASSIFIER_VERSION
 from elmo_lib.plugins import row_settings, static_row
 from elmo_lib.registry import is_baseline, trainer
+from elmo_lib.threads import torch_thread_key
 from elmo_lib.sidecar import sidecar_path, write_sidecar
 
 
@@ -117,4 +118,4 @@ class StaticRows:
     @property
     def _classifier_key(self) -> tuple:
         """Return what keys a trained classifier beyond its inputs: its settings and CLASSIFIER_VERSION."""
-        return self.profile.classifier, {"classifier_version": CLASSIFIER_VERSION}
+        return self.profile.classifier, {"classifier_version": CLASSIFIER_VERSION, **torch_thread_key()}
