@@ -206,9 +206,9 @@ def predict(args: argparse.Namespace) -> int:
     """Classify the given texts (or a CSV) with a trained row; print a table or write CSV; return the exit code."""
     from elmo_lib.predict import (
         check_writable,
-        decode_input,
         format_table,
         load_classifier,
+        read_input,
         read_texts,
         write_predictions,
     )
@@ -220,14 +220,9 @@ def predict(args: argparse.Namespace) -> int:
         raise PredictError("give texts as arguments or --input, not both")
     if args.output:
         check_writable(Path(args.output))
-    if args.input == "-":
-        texts = read_texts(io.StringIO(decode_input(sys.stdin.buffer.read(), "standard input"), newline=""),
-                           "standard input", text_field)
-    elif args.input:
-        path = Path(args.input)
-        if not path.is_file():
-            raise PredictError(f"{path}: no such file")
-        texts = read_texts(io.StringIO(decode_input(path.read_bytes(), str(path)), newline=""), str(path), text_field)
+    if args.input:
+        text, name = read_input(args.input)
+        texts = read_texts(io.StringIO(text, newline=""), name, text_field)
     elif args.texts:
         texts = list(args.texts)
     else:
@@ -255,12 +250,9 @@ def predict(args: argparse.Namespace) -> int:
 def embed(args: argparse.Namespace) -> int:
     """Write the biLM layers of every line of a text file (or standard input) to an .npz; return the exit code."""
     from elmo_lib.embed import load_bilm, write_npz
-    from elmo_lib.predict import decode_input
-    raw = sys.stdin.buffer.read() if args.input == "-" else Path(args.input).read_bytes() if Path(
-        args.input).is_file() else None
-    if raw is None:
-        raise PredictError(f"{args.input}: no such file; give a text file (one text a line) or - for standard input")
-    texts = [line for line in decode_input(raw, args.input).splitlines() if line.strip()]
+    from elmo_lib.predict import read_input
+    text, _ = read_input(args.input)
+    texts = [line for line in text.splitlines() if line.strip()]
     if not texts:
         raise PredictError(f"{args.input}: no text; give one text a line")
     check_writable(Path(args.output))

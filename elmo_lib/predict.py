@@ -94,6 +94,16 @@ def servable_rows(study) -> list[str]:
 TEXT_COLUMNS = ("text", "description")
 
 
+def read_input(spec: str) -> tuple[str, str]:
+    """Return (UTF-8 text, name for messages) of an input file, or of standard input for "-" (see decode_input)."""
+    if spec == "-":
+        return decode_input(sys.stdin.buffer.read(), "standard input"), "standard input"
+    path = Path(spec)
+    if not path.is_file():
+        raise PredictError(f"{path}: no such file; give a file, or - for standard input")
+    return decode_input(path.read_bytes(), str(path)), str(path)
+
+
 def decode_input(raw: bytes, name: str) -> str:
     """Return the UTF-8 text of an input file or stream, or raise PredictError naming the line of the first bytes
     that are not UTF-8 (binary data, or a file saved as latin-1) and how to convert it."""

@@ -49,9 +49,22 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
     def compute(self, name: str):
         """Compute the stage `name` of this profile's plan (elmo_lib.pipeline.plan) and those it needs, reading what
         is cached; return the stage's product. A read-only study (the notebooks') computes only when asked so."""
-        stage = stage_named(self.profile, name)
-        for needed in stage.after:
-            self.compute(needed)
+        order, stage = [], stage_named(self.profile, name)
+        self._needed(stage, order, set())
+        for needed in order[:-1]:
+            self._run(needed)
+        return self._run(stage)
+
+    def _needed(self, stage, order: list, seen: set) -> None:
+        """Append to `order` the stages `stage` needs (each once, before what needs it), then `stage` itself."""
+        for name in stage.after:
+            if name not in seen:
+                seen.add(name)
+                self._needed(stage_named(self.profile, name), order, seen)
+        order.append(stage)
+
+    def _run(self, stage):
+        """Return `stage`'s product, computing what is missing whatever this study's read-only setting."""
         was, self.compute_missing = self.compute_missing, True
         try:
             return stage.compute(self)
@@ -66,14 +79,16 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute"
             + (f" ({', '.join(missing)})" if missing else ""))
         seconds = {}
-        for number, stage in enumerate(plan, start=1):
-            cached = stage.name not in missing
-            if not cached:
-                say(f"[{number}/{len(plan)}] {stage.name}: {stage.what} ...")
+        for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it
+            if stage.name not in missing:  # read while the plan was made
+                seconds[stage.name] = 0.0
+                say(f"[{number}/{len(plan)}] {stage.name}: cached")
+                continue
+            say(f"[{number}/{len(plan)}] {stage.name}: {stage.what} ...")
             started = time.perf_counter()
-            self.compute(stage.name)
+            self._run(stage)
             seconds[stage.name] = round(time.perf_counter() - started, 1)
-            say(f"[{number}/{len(plan)}] {stage.name}: " + ("cached" if cached else f"done in {seconds[stage.name]:,.1f} s"))
+            say(f"[{number}/{len(plan)}] {stage.name}: done in {seconds[stage.name]:,.1f} s")
         return seconds
 
     def _holds(self, stage) -> bool:

@@ -58,12 +58,13 @@ class ElmoRows:
     def bilm(self) -> PretrainedBiLM:
         """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
         started, path = time.perf_counter(), self.bilm_checkpoint()
-        try:
-            finished = finished_state(path, self.profile.pretrain) is not None
-        except CheckpointError:
-            finished = False  # pretrained_bilm says why and trains it again
-        if not finished:
-            self._may_compute("the biLM", "bilm")
+        if not self.compute_missing:  # a read-only study refuses to train; one that computes lets pretrained_bilm decide
+            try:
+                finished = finished_state(path, self.profile.pretrain) is not None
+            except CheckpointError:
+                finished = False
+            if not finished:
+                self._may_compute("the biLM", "bilm")
         model, log = pretrained_bilm(self.corpus, self.profile.bilm, self.profile.pretrain, path,
                                      self.bilm_embedding_start)
         log_path = path.parent / "log.json"
