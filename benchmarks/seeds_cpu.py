@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from elmo_lib import report
+from elmo_lib.comparisons import planned_comparisons
 from elmo_lib.config import get_profile
 from elmo_lib.io import write_json
 from elmo_lib.provenance import git_commit
@@ -33,7 +34,7 @@ def main(artifacts: str, out: str, elmo_modes: tuple[str, ...] = ELMO) -> None:
     seconds = time.perf_counter() - started
     results = study.results()
     frame = report.seed_frame(runs, results, study.corpus.test.labels)
-    sentence = report.distinguishable_sentence(frame, results)
+    sentence = report.distinguishable_sentence(planned_comparisons(results, study.corpus.test.labels))
     print(frame.to_string(), sentence, sep="\n")
     test = {key: [r["test"]["accuracy"] for r in records] for key, records in runs.items()}
     mean = {key: float(np.mean(values)) for key, values in test.items()}

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from elmo_lib.data import CLASS_NAMES
+from elmo_lib.text import readable
 
 
 def validation_accuracy(record: dict) -> float:
@@ -38,10 +39,12 @@ def confusion_difference(results: dict[str, dict], a: str, b: str) -> pd.DataFra
 
 def disagreements(results: dict[str, dict], a: str, b: str, texts: list[str], labels: np.ndarray,
                   n: int = 10, seed: int = 0, width: int = 160) -> dict[str, pd.DataFrame]:
-    """Return {"<a> right, <b> wrong": frame, "<b> right, <a> wrong": frame}: up to `n` test documents each,
-    drawn without replacement by a generator seeded with `seed`, in test order."""
+    """Return {"<a> right, <b> wrong": frame, "<b> right, <a> wrong": frame}: up to `n` test documents each (their
+    text unescaped, elmo_lib.text.readable), drawn without replacement by a generator seeded with `seed`, in test
+    order."""
     labels = np.asarray(labels)
     pred = {k: np.asarray(results[k]["test_predictions"]) for k in (a, b)}
+    texts = [readable(t) for t in texts]  # as a person reads them: the corpus's escapes and tags undone
     frames = {}
     for right, wrong in ((a, b), (b, a)):
         pool = np.flatnonzero((pred[right] == labels) & (pred[wrong] != labels))
@@ -162,19 +165,26 @@ def neighbours_frame(found: dict) -> pd.DataFrame:
 
 
 def plot_words_in_context(found: dict):
-    """Return a figure: per word, the 2-D PCA of its test occurrences' ELMo vectors coloured by class."""
+    """Return a figure: per word (two to a row, large enough to read), the 2-D PCA of its test occurrences' ELMo
+    vectors coloured by class."""
     import matplotlib.pyplot as plt
     words = list(found)
-    fig, axes = plt.subplots(1, max(len(words), 1), figsize=(3.4 * max(len(words), 1), 3.4), squeeze=False)
-    for ax, word in zip(axes[0], words):
+    columns = min(2, max(len(words), 1))
+    lines = max(1, -(-len(words) // columns))
+    fig, axes = plt.subplots(lines, columns, figsize=(5.2 * columns, 4.4 * lines), squeeze=False)
+    for ax in axes.flat[len(words):]:
+        ax.axis("off")
+    for ax, word in zip(axes.flat, words):
         f = found[word]
         for c, name in enumerate(CLASS_NAMES):
             mask = f["classes"] == c
             ax.scatter(f["coords"][mask, 0], f["coords"][mask, 1], s=10, alpha=0.7, label=name)
-        ax.set_title(f"“{word}”: {f['n']} test occurrences", fontsize=9)
+        ax.set_title(f"“{word}”: {f['n']} test occurrences", fontsize=10)
+        ax.set_xlabel("first principal component")
+        ax.set_ylabel("second principal component")
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.text(0.02, 0.02, "skip-gram: one point for all", transform=ax.transAxes, fontsize=7, color="dimgray")
-    axes[0][0].legend(fontsize=7, loc="upper left")
+        ax.text(0.02, 0.02, "skip-gram: one point for all", transform=ax.transAxes, fontsize=8, color="dimgray")
+    axes[0][0].legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig

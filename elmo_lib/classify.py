@@ -88,8 +88,9 @@ class FitResult:
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
     best_val_accuracy: float = 0.0
-    stop_reason: str = "max_epochs"       # "patience" (validation stopped improving) or "max_epochs"
+    stop_reason: str = "max_epochs"       # "patience" (validation stopped improving), "max_epochs", or "schedule"
     seconds: float = 0.0
+    epoch_seconds: list[float] = field(default_factory=list)  # each epoch's wall seconds, its validation included
 
 
 def _to(inputs: dict[str, torch.Tensor], device: torch.device) -> dict[str, torch.Tensor]:
@@ -148,9 +149,11 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     """Train `model` in place; return the history. Keeps the weights of the best validation epoch.
 
     AdamW with a linear warm-up over `cfg.warmup_steps` (a module with an `lr_scale` attribute learns at that
-    multiple of cfg.lr; see elmo_lib.optim.parameter_groups); the learning rate is multiplied by
-    `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
-    stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason).
+    multiple of cfg.lr; see elmo_lib.optim.parameter_groups). Schedule "plateau" (the default): the learning rate
+    is multiplied by `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
+    stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason). Schedule
+    "cosine": after the warm-up the rate falls along a half cosine to 0 at the end of epoch `cfg.max_epochs`, and
+    every epoch runs (stop reason "schedule"). Either way the best validation epoch's weights are kept.
     The training run (dropout draws and batch order) is seeded from training_seed(cfg.seed), independent of what ran
     before and of the weights' draw.
     """
@@ -162,10 +165,14 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     print(f"{desc}: {resolve_precision(device, precision)} on {device.type}")
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser, warmup = adamw_with_warmup(parameter_groups(model, cfg.lr), cfg.lr, cfg.weight_decay, cfg.warmup_steps)
+    cosine = cfg.schedule == "cosine"
+    total_steps = cfg.max_epochs * len(bucketed_batches(train.lengths, cfg.batch_size)[:cfg.max_batches_per_epoch])
+    optimiser, warmup = adamw_with_warmup(parameter_groups(model, cfg.lr), cfg.lr, cfg.weight_decay, cfg.warmup_steps,
+                                          total_steps if cosine else None)
     result, best_state, started = FitResult(), None, time.perf_counter()
     labels = torch.as_tensor(train.labels)
     for epoch in range(1, cfg.max_epochs + 1):
+        epoch_started = time.perf_counter()
         model.train()
         batches = bucketed_batches(train.lengths, cfg.batch_size, rng)[:cfg.max_batches_per_epoch]
         total_loss = torch.zeros((), device=device)
@@ -194,6 +201,7 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
                                 f"Nothing was cached for this row.")
         val_accuracy = float((predict(model, validation, device, precision=precision) == validation.labels).mean())
         lr = optimiser.param_groups[0]["lr"]
+        result.epoch_seconds.append(round(time.perf_counter() - epoch_started, 3))
         result.history.append({"epoch": epoch, "train_loss": train_loss, "train_accuracy": train_accuracy,
                                "val_accuracy": val_accuracy, "lr": lr})
         print(f"{desc} epoch {epoch}: loss {train_loss:.4f}, train acc {train_accuracy:.4f}, "
@@ -201,6 +209,8 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
         if val_accuracy > result.best_val_accuracy or best_state is None:
             result.best_epoch, result.best_val_accuracy = epoch, val_accuracy
             best_state = copy.deepcopy(model.state_dict())
+        elif cosine:
+            pass  # the schedule, not the validation curve, sets the length
         elif epoch - result.best_epoch >= cfg.patience:
             result.stop_reason = "patience"
             print(f"{desc}: early stop, best epoch {result.best_epoch} (val acc {result.best_val_accuracy:.4f})")
@@ -209,6 +219,8 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
             for group in optimiser.param_groups:
                 group["lr"] *= cfg.lr_decay
             warmup.base_lrs = [base * cfg.lr_decay for base in warmup.base_lrs]
+    if cosine:
+        result.stop_reason = "schedule"
     model.load_state_dict(best_state)
     result.seconds = time.perf_counter() - started
     return result
@@ -231,7 +243,7 @@ def train_and_record(key: str, make_encoder: Callable[[], nn.Module], sources: d
     splits = {name: (source.labels, predict(model, source, device, precision=cfg.precision or "auto"))
               for name, source in sources.items()}
     extra = {"history": fit.history, "best_epoch": fit.best_epoch, "stop_reason": fit.stop_reason,
-             "train_seconds": fit.seconds,
+             "train_seconds": fit.seconds, "epoch_seconds": fit.epoch_seconds,
              "ran_in": {"device": device.type, "precision": resolve_precision(device, cfg.precision or "auto")}}
     if describe:
         extra["mix_weights"] = {"initial": initial, "final": describe(model.encoder)}

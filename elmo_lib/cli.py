@@ -27,6 +27,7 @@ from elmo_lib.commands import (
     verify,
 )
 from elmo_lib.config import PROFILES, DataConfig
+from elmo_lib.names import EXTRAS
 from elmo_lib.data import DataError
 from elmo_lib.errors import CheckpointError, TrainingError
 from elmo_lib.predict import PredictError
@@ -52,6 +53,9 @@ def _add_profile_arguments(parser: argparse.ArgumentParser, default_profile: str
                         help="auto: full when CUDA is available, else cpu")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a setting, e.g. pretrain.epochs=2 (repeatable)")
+    parser.add_argument("--with", dest="extras", default="", metavar="SECTIONS",
+                        help=f"add report sections the profile leaves out, comma-separated ({', '.join(EXTRAS)}), "
+                             "e.g. --with ablations,epoch_curve; they run over the cached stages")
     parser.add_argument("--data-dir", help="folder with train.csv and test.csv (default: $AG_NEWS_DIR or data/ag_news)")
     parser.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or <project>/artifacts); "
                         "results go under <stage>/<key>/")

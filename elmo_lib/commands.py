@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from elmo_lib import registry
-from elmo_lib.config import get_profile, parse_overrides
+from elmo_lib.config import PROFILES, get_profile, parse_overrides
+from elmo_lib.names import EXTRAS
+from elmo_lib.overrides import SettingError
 from elmo_lib.data import CLASS_NAMES, read_news, resolve_data_dir
 from elmo_lib.errors import CheckpointError
 from elmo_lib.io import atomic_path
@@ -68,6 +70,17 @@ def profile_overrides(args: argparse.Namespace) -> dict:
     overrides = parse_overrides(args.set)
     data_dir = args.data_dir or overrides.get("data.data_dir")
     overrides["data.data_dir"] = str(resolve_data_dir(data_dir))
+    added = [name.strip() for name in (getattr(args, "extras", "") or "").split(",") if name.strip()]
+    if added:
+        unknown = [name for name in added if name not in EXTRAS]
+        if unknown:
+            raise SettingError(f"--with {','.join(unknown)}: no such section; choose among {', '.join(EXTRAS)}")
+        name = args.profile
+        if name == "auto":
+            from elmo_lib.notebook import default_profile_name
+            name = default_profile_name()
+        base = overrides.get("extras", PROFILES[name].extras)
+        overrides["extras"] = tuple(dict.fromkeys((*base, *added)))
     return overrides
 
 
@@ -194,8 +207,9 @@ def report(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     if not args.out:  # the project's own report: keep its figures beside the benchmarks
-        write_results(out / "metrics.json", timings, default_notebooks().parent / "benchmarks" / f"results_{profile}.json")
-    written = "index.html, report.pdf, metrics.json" if not args.no_pdf else "index.html, metrics.json (no PDF)"
+        write_results(out / "results.json", default_notebooks().parent / "benchmarks" / f"results_{profile}.json")
+    written = "index.html, report.pdf, metrics.json, results.json" if not args.no_pdf else \
+        "index.html, metrics.json, results.json (no PDF)"
     computing = sum(v for k, v in timings.items() if k.startswith("stage "))
     print(f"report written to {out}/: {written} in {time.perf_counter() - started:.0f} s ({computing:.0f} s computing "
           f"the stages, {sum(timings.values()) - computing:.0f} s rendering the notebooks)")

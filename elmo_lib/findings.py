@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
 
+from elmo_lib.comparisons import AGAINST_STATIC
 from elmo_lib.registry import label, reference_accuracy
 
 
@@ -26,7 +27,7 @@ def pairwise_mcnemar(results: dict[str, dict], y_true: np.ndarray, alpha: float 
     rows = []
     for a, b in itertools.combinations(results, 2):
         test = mcnemar(y_true, results[a]["test_predictions"], results[b]["test_predictions"])
-        rows.append({"model A": label(a), "model B": label(b), "a": a, "b": b,
+        rows.append({"model A": label(a, results[a]), "model B": label(b, results[b]), "a": a, "b": b,
                      "accuracy A − B (points)": 100 * (results[a]["test"]["accuracy"] - results[b]["test"]["accuracy"]),
                      "only A right": test["only_a_right"], "only B right": test["only_b_right"],
                      "p-value": test["p_value"], f"significant at {alpha}": test["p_value"] < alpha})
@@ -44,14 +45,17 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     on validation accuracy; what is distinguishable is said by the planned comparisons alone."""
     acc = {key: record["test"]["accuracy"] for key, record in results.items()}
     val = {key: record["validation"]["accuracy"] for key, record in results.items()}
+
+    def name(key: str) -> str:
+        return label(key, results[key])
     if len(acc) == 1:
         (only,) = acc
-        return f"- **{label(only)}** is the only row of this run: test accuracy {acc[only]:.4f}. Nothing is compared."
+        return f"- **{name(only)}** is the only row of this run: test accuracy {acc[only]:.4f}. Nothing is compared."
     top = max(val.values())
     leaders = sorted(k for k in val if val[k] == top)
-    lines = [f"- **{' and '.join(label(k) for k in leaders)}** {'has' if len(leaders) == 1 else 'share'} the best "
-             f"validation accuracy ({top:.4f}); on test: " + ", ".join(f"{label(k)} {acc[k]:.4f}" for k in leaders) + "."]
-    lines.append("- Test accuracy by row: " + "; ".join(f"{label(k)} {acc[k]:.4f}"
+    lines = [f"- **{' and '.join(name(k) for k in leaders)}** {'has' if len(leaders) == 1 else 'share'} the best "
+             f"validation accuracy ({top:.4f}); on test: " + ", ".join(f"{name(k)} {acc[k]:.4f}" for k in leaders) + "."]
+    lines.append("- Test accuracy by row: " + "; ".join(f"{name(k)} {acc[k]:.4f}"
                                                       for k in sorted(acc, key=lambda k: (-acc[k], k))) + ".")
     if {"elmo_trainable", "elmo_frozen"} <= acc.keys():
         gap = acc["elmo_trainable"] - acc["elmo_frozen"]
@@ -65,24 +69,24 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
         best_static = max(static_keys, key=lambda k: (val[k], k))
         gap = acc[best_elmo] - acc[best_static]
         relation = "is above" if gap > 0 else ("ties" if gap == 0 else "is below")
-        lines.append(f"- On test, the contextual row chosen on validation ({label(best_elmo)}, {acc[best_elmo]:.4f}) "
-                     f"{relation} the static row chosen on validation ({label(best_static)}, {acc[best_static]:.4f})"
+        lines.append(f"- On test, the contextual row chosen on validation ({name(best_elmo)}, {acc[best_elmo]:.4f}) "
+                     f"{relation} the static row chosen on validation ({name(best_static)}, {acc[best_static]:.4f})"
                      + (f" by {_points(abs(gap))}." if gap else "."))
         below = [k for k in elmo_keys if acc[k] < acc[best_static]]
-        lines.append(f"- Every contextual row at or above {label(best_static)} on test: "
-                     + ("**missed** by " + "; ".join(f"{label(k)} ({_points(acc[best_static] - acc[k])} below)"
+        lines.append(f"- Every contextual row at or above {name(best_static)} on test: "
+                     + ("**missed** by " + "; ".join(f"{name(k)} ({_points(acc[best_static] - acc[k])} below)"
                                                      for k in below) if below else "met") + ".")
     compared = [k for k in acc if reference_accuracy(k) is not None]
     beaten = [k for k in compared if acc[k] > reference_accuracy(k)]
     lines.append(f"- {len(beaten)} of {len(compared)} models with a reference figure beat the reference study's test accuracy"
-                 + (": " + "; ".join(label(k) for k in beaten) if beaten else "") + ".")
+                 + (": " + "; ".join(name(k) for k in beaten) if beaten else "") + ".")
     for key in (k for k in acc if results[k]["settings"].get("arm") == "finetuned"):
-        line = (f"- {label(key)} ({acc[key]:.4f}) trains the biLM's top layer, so it stands apart from the "
+        line = (f"- {name(key)} ({acc[key]:.4f}) trains the biLM's top layer, so it stands apart from the "
                 f"frozen-biLM comparison above")
         if "elmo_trainable" in acc:
             gap = acc[key] - acc["elmo_trainable"]
             line += (f"; it is {_points(gap)} {'ahead of' if gap > 0 else 'behind'} the same mix over the frozen "
-                     f"biLM ({label('elmo_trainable')}, {acc['elmo_trainable']:.4f})")
+                     f"biLM ({name('elmo_trainable')}, {acc['elmo_trainable']:.4f})")
         lines.append(line + ".")
     lines += [planned_sentence(entry, alpha) for entry in planned or []]
     n_significant = int(significance[f"significant at {alpha}"].sum())
@@ -92,14 +96,21 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
 
 
 def planned_sentence(entry: dict, alpha: float = 0.05) -> str:
-    """Return one planned comparison as a sentence: the difference, its paired interval, both p-values and the
-    verdict (distinguishable only when the corrected test and the family-wise interval both say so)."""
+    """Return one planned comparison as a sentence: the difference (the mean over replicates where there are
+    several), its paired interval, both p-values and the verdict (distinguishable only when the corrected test and
+    the family-wise interval both say so)."""
+    replicates = entry.get("replicates", 1)
+    noise = "the test set's and the replicates' noise" if replicates > 1 else "the test set's noise"
     verdict = ("**distinguishable**" if entry["distinguishable"]
-               else "**no difference this test set can tell** (the gap is inside the noise)")
-    return (f"- {label(entry['a'])} against {label(entry['b'])} ({entry['why']}): "
-            f"{100 * entry['difference']:+.2f} points on test, paired 95 % interval "
-            f"[{100 * entry['low']:+.2f}, {100 * entry['high']:+.2f}]; exact McNemar p = {entry['p']:.3g}, "
+               else f"**no difference this study can tell** (the gap is inside {noise})")
+    where = f"mean over {replicates} replicates of the whole pipeline" if replicates > 1 else "on test"
+    return (f"- {entry.get('a_label', label(entry['a']))} against {entry.get('b_label', label(entry['b']))} "
+            f"({entry['why']}): {100 * entry['difference']:+.2f} points ({where}), paired 95 % interval "
+            f"[{100 * entry['low']:+.2f}, {100 * entry['high']:+.2f}]; exact McNemar p = {entry['p']:.3g}"
+            f"{' (the largest over replicates)' if replicates > 1 else ''}, "
             f"Holm-corrected p = {entry['p_holm']:.3g} (α = {alpha}): {verdict}.")
+
+
 def ablation_frame(base: dict, ablations: list[dict]) -> pd.DataFrame:
     """Return the trainable-λ ELMo row as run and under each ablation override (biLM start, <unk> dropout, layer
     norm): best validation and test accuracy."""
@@ -155,7 +166,7 @@ def seed_frame(seed_runs: dict[str, list[dict]], results: dict[str, dict], y_tru
     for key, records in seed_runs.items():
         accuracy = np.array([r["test"]["accuracy"] for r in records])
         low, high = bootstrap_interval(y_true, results[key]["test_predictions"])
-        rows.append({"model": label(key), "key": key, "seeds": len(records), "mean test accuracy": accuracy.mean(),
+        rows.append({"model": label(key, results[key]), "key": key, "seeds": len(records), "mean test accuracy": accuracy.mean(),
                      "sd": accuracy.std(ddof=1) if len(records) > 1 else 0.0,
                      "median-seed accuracy": results[key]["test"]["accuracy"],
                      "95 % interval low": low, "95 % interval high": high})
@@ -165,23 +176,33 @@ def seed_frame(seed_runs: dict[str, list[dict]], results: dict[str, dict], y_tru
 def distinguishable_sentence(planned: list[dict], alpha: float = 0.05) -> str:
     """Return the planned comparisons of the ELMo rows against the best static row, one sentence each (what is
     distinguishable is decided there, by the paired test and interval, never by two marginal intervals)."""
-    against_static = [e for e in planned if e["why"].startswith("ELMo row against")]
+    against_static = [e for e in planned if e["why"] == AGAINST_STATIC]
     if not against_static:
         return "Only one arm was run, so there is nothing to compare."
     return "\n".join(planned_sentence(entry, alpha) for entry in against_static)
+
+
 def learning_curve_sentence(entries: list[dict], results: dict[str, dict]) -> str:
-    """Return one Markdown sentence: at the smallest fraction, the best contextual and the best static row."""
+    """Return one Markdown sentence: at the smallest labelled share, the contextual and the static row with the best
+    mean validation accuracy there, and their mean test accuracies (nothing is chosen on test)."""
     frame = pd.DataFrame(entries)
     smallest = frame["fraction"].min()
     if smallest >= 1:
         return "No learning curve at this profile (no labelled fractions set)."
-    means = frame[frame["fraction"] == smallest].groupby("model")["test_accuracy"].mean()
-    arms = {k: results[k]["settings"].get("arm") for k in means.index}
-    elmo = means[[arms[k] == "elmo" for k in means.index]]
-    static = means[[arms[k] == "static" for k in means.index]]
-    if elmo.empty or static.empty:
-        return f"At {smallest:g} of the labels the best row is {label(means.idxmax())} ({means.max():.4f})."
-    e, s = elmo.idxmax(), static.idxmax()
-    relation = "ahead of" if elmo[e] > static[s] else "behind"
-    return (f"With {smallest:g} of the labelled training documents, the best contextual row ({label(e)}, "
-            f"{elmo[e]:.4f}) is {_points(elmo[e] - static[s])} {relation} the best static row ({label(s)}, {static[s]:.4f}).")
+    at = frame[frame["fraction"] == smallest].groupby("model")[["val_accuracy", "test_accuracy"]].mean()
+    arms = {k: results[k]["settings"].get("arm") for k in at.index}
+
+    def best(arm: str):
+        keys = [k for k in at.index if arms[k] == arm]
+        return max(keys, key=lambda k: (at.loc[k, "val_accuracy"], k)) if keys else None
+    e, s = best("elmo"), best("static")
+    if e is None or s is None:
+        top = max(at.index, key=lambda k: (at.loc[k, "val_accuracy"], k))
+        return (f"At {smallest:g} of the labels the row with the best validation accuracy is "
+                f"{label(top, results[top])} (test {at.loc[top, 'test_accuracy']:.4f}).")
+    gap = at.loc[e, "test_accuracy"] - at.loc[s, "test_accuracy"]
+    relation = "ahead of" if gap > 0 else ("level with" if gap == 0 else "behind")
+    return (f"With {smallest:g} of the labelled training documents, the contextual row with the best validation "
+            f"accuracy ({label(e, results[e])}, test {at.loc[e, 'test_accuracy']:.4f}) is "
+            f"{_points(gap) + ' ' if gap else ''}{relation} the static row with the best validation accuracy "
+            f"({label(s, results[s])}, test {at.loc[s, 'test_accuracy']:.4f}).")

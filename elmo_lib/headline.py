@@ -1,7 +1,11 @@
-"""The README's results block and headline figure, generated from a committed results file (so every number the
-README quotes is in that file: tests/test_readme_results.py regenerates the block and compares).
+"""The README's results block and the headline figure, generated from a committed results file (so every number the
+README quotes is in that file: tests/test_readme_results.py regenerates the block and compares). The report's answer
+page draws the same figure from its own run's results.
 
     python -m elmo_lib.headline benchmarks/results_cpu.json README.md docs/headline_cpu.png
+
+A results file of schema 2 (elmo_lib.evidence) gives every row's mean test accuracy with its 95 % interval and each
+replicate; an older one (test accuracies only) gives those alone.
 """
 from __future__ import annotations
 
@@ -9,48 +13,115 @@ import sys
 from pathlib import Path
 
 from elmo_lib.io import read_json
-from elmo_lib.registry import label, reference_accuracy
+from elmo_lib.registry import is_baseline, label, reference_accuracy
 
 BEGIN, END = "<!-- results:begin (made by python -m elmo_lib.headline; do not edit) -->", "<!-- results:end -->"
+FAMILIES = ("baseline", "static vectors", "ELMo, biLM from static vectors", "ELMo, biLM from scratch",
+            "ELMo, top layer fine-tuned")
+
+
+def result_rows(results: dict) -> dict[str, dict]:
+    """Return {key: row evidence} of a results file: its `rows` (schema 2), or rows made from an older file's test
+    accuracies (label, test accuracy, reference; nothing else is known of them)."""
+    if "rows" in results:
+        return results["rows"]
+    return {key: {"label": label(key), "test_accuracy": [accuracy], "test_mean": accuracy, "test_sd": None,
+                  "test_interval": None, "validation_accuracy": None, "arm": None, "bilm_start": None,
+                  "reference_test_accuracy": reference_accuracy(key)} for key, accuracy in results["test_accuracy"].items()}
+
+
+def family(key: str, row: dict) -> str:
+    """Return the family a row belongs to in the headline figure (FAMILIES)."""
+    if row.get("arm") == "finetuned":
+        return FAMILIES[4]
+    if row.get("arm") == "elmo" or key.startswith("elmo_"):
+        return FAMILIES[3] if row.get("bilm_start") in (None, "random") and row.get("arm") else FAMILIES[2]
+    return FAMILIES[0] if is_baseline(key) else FAMILIES[1]
 
 
 def results_block(results: dict, figure: str | None = None) -> str:
-    """Return the README's results block for a results file: its provenance, the test accuracies by row (best
-    first) with the reference study's figure, and the headline figure's image link."""
-    accuracy = results["test_accuracy"]
-    order = sorted(accuracy, key=lambda key: -accuracy[key])
-    lines = [BEGIN, "",
-             f"`{Path(results.get('path', 'benchmarks/results_' + results['profile'] + '.json')).name}`: profile "
-             f"`{results['profile']}`, commit {results['git_commit'][:7]}, {results['device']}, "
-             f"{results['wall_seconds']:,.0f} s from empty artifacts, one seed.", ""]
+    """Return the README's results block for a results file: its provenance, the test accuracy by row (best mean
+    first) with its interval and the reference study's figure, the planned comparisons, and the figure's link."""
+    found = result_rows(results)
+    order = sorted(found, key=lambda key: -found[key]["test_mean"])
+    name = Path(results.get("path", f"benchmarks/results_{results['profile']}.json")).name
+    machine = results.get("machine", {}).get("cpu") or results.get("device", "")
+    replicates = results.get("replicates", 1)
+    spread = (f"{replicates} replicates of the whole pipeline (mean ± sd)" if replicates > 1
+              else "one replicate, so no spread was measured in this run")
+    empty = "from empty artifacts" if results.get("from_empty_artifacts", True) else "over cached stages"
+    lines = [BEGIN, "", f"`{name}`: profile `{results['profile']}`, commit {results['git_commit'][:7]}, {machine}, "
+             f"{results['wall_seconds']:,.0f} s {empty}, {spread}.", ""]
     if figure:
         lines += [f"![test accuracy by row]({figure})", ""]
-    lines += ["| row | test accuracy | reference study |", "| --- | --- | --- |"]
+    lines += ["| row | test accuracy | 95 % interval | reference study |", "| --- | --- | --- | --- |"]
     for key in order:
-        reference = reference_accuracy(key)
-        lines.append(f"| {label(key)} | {accuracy[key]:.4f} | {'–' if reference is None else f'{reference:.2f}'} |")
+        row = found[key]
+        reference = row.get("reference_test_accuracy")
+        accuracy = f"{row['test_mean']:.4f}" + (f" ± {row['test_sd']:.4f}" if row.get("test_sd") is not None else "")
+        interval = f"{row['test_interval'][0]:.4f}–{row['test_interval'][1]:.4f}" if row.get("test_interval") else "–"
+        lines.append(f"| {row['label']} | {accuracy} | {interval} | {'–' if reference is None else f'{reference:.2f}'} |")
+    planned = results.get("planned_comparisons") or []
+    if planned:
+        lines += ["", "| planned comparison | difference (points) | paired 95 % interval | Holm p | verdict |",
+                  "| --- | --- | --- | --- | --- |"]
+        for e in planned:
+            verdict = "distinguishable" if e["distinguishable"] else "no difference"
+            lines.append(f"| {e['a_label']} − {e['b_label']} | {100 * e['difference']:+.2f} | "
+                         f"[{100 * e['low']:+.2f}, {100 * e['high']:+.2f}] | {e['p_holm']:.3g} | {verdict} |")
     return "\n".join(lines + ["", END])
 
 
-def plot_headline(results: dict, path: str | Path) -> None:
-    """Write a horizontal bar chart of every row's test accuracy (the reference study's as a mark) to `path`."""
+def plot_headline(results: dict, path: str | Path | None = None, ax=None):
+    """Draw every row's mean test accuracy with its 95 % interval (and each replicate as a dot where there are
+    several), grouped by family, the reference study's figure as a red mark; save to `path` if given and return
+    the figure."""
     import matplotlib
-    matplotlib.use("Agg")
+    if path is not None:
+        matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    accuracy = results["test_accuracy"]
-    order = sorted(accuracy, key=lambda key: accuracy[key])
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(order) + 1.2), dpi=110)
-    ax.barh([label(k) for k in order], [accuracy[k] for k in order], color="#4c72b0")
-    for y, key in enumerate(order):
-        if reference_accuracy(key) is not None:
-            ax.plot(reference_accuracy(key), y, marker="|", markersize=16, color="#c44e52")
-    low = min(min(accuracy.values()), *(r for k in order if (r := reference_accuracy(k)) is not None))
-    ax.set_xlim(low - 0.01, max(accuracy.values()) + 0.01)
-    ax.set_xlabel("test accuracy (red mark: the reference study)")
+    found = result_rows(results)
+    grouped = [(f, [k for k in sorted(found, key=lambda k: found[k]["test_mean"]) if family(k, found[k]) == f])
+               for f in FAMILIES]
+    grouped = [(f, keys) for f, keys in grouped if keys]
+    ys, y, centres = {}, 0, []
+    for f, keys in reversed(grouped):
+        start = y
+        for key in keys:
+            ys[key], y = y, y + 1
+        centres.append((f, start, y - 1))
+        y += 0.8
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(10, 0.3 * len(found) + 0.3 * len(grouped) + 1.4), dpi=110)
+    fig = ax.figure
+    values = []
+    for key, at in ys.items():
+        row = found[key]
+        values += [*row["test_accuracy"], *(row.get("test_interval") or [])]
+        if row.get("test_interval"):
+            low, high = row["test_interval"]
+            ax.plot([low, high], [at, at], color="#4c72b0", linewidth=2.5, solid_capstyle="butt")
+        ax.plot(row["test_mean"], at, "o", color="#4c72b0", markersize=6)
+        if len(row["test_accuracy"]) > 1:
+            ax.plot(row["test_accuracy"], [at] * len(row["test_accuracy"]), ".", color="black", markersize=4)
+        reference = row.get("reference_test_accuracy")
+        if reference is not None:
+            ax.plot(reference, at, marker="|", markersize=14, color="#c44e52", markeredgewidth=2)
+            values.append(reference)
+    # the family band names the biLM's start, so a row's tick is its name without it
+    ax.set_yticks(list(ys.values()), [found[k]["label"].split(" (biLM from")[0] for k in ys], fontsize=9)
+    for f, start, end in centres:
+        ax.axhspan(start - 0.45, end + 0.75, color="#f2f2f2", zorder=0)
+        ax.text(0.995, end + 0.3, f, transform=ax.get_yaxis_transform(), ha="right", va="bottom", fontsize=8,
+                color="#555", style="italic")
+    ax.set_xlim(min(values) - 0.005, max(values) + 0.005)
+    ax.set_xlabel("test accuracy: mean (dot), 95 % interval (bar), replicates (black), reference study (red)")
     ax.set_title(f"AG News, profile {results['profile']}, commit {results['git_commit'][:7]}")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    if path is not None:
+        fig.savefig(path)
+        plt.close(fig)
+    return fig
 
 
 def update_readme(results_path: str, readme: str, figure: str | None = None) -> None:

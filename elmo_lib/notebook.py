@@ -35,3 +35,33 @@ def open_study(profile: str = "auto", overrides: dict | None = None, artifacts: 
     if announce:
         print(f"profile: {name}; artifacts: {study.root}")
     return study
+
+
+def log_outputs(run_log: str | Path | None) -> None:
+    """Under `elmo-lib report` (papermill passes `run_log`): send what every later cell prints or warns to the run's
+    log file instead of the rendered report, which keeps only displayed tables, figures and text. Interactive use
+    (`run_log` None) keeps printing in the notebook."""
+    if not run_log:
+        return
+    import contextlib
+
+    from IPython import get_ipython
+    shell = get_ipython()
+    if shell is None:
+        return
+    state: dict = {}
+
+    def before(*_):
+        log = open(run_log, "a", encoding="utf-8")
+        stack = contextlib.ExitStack()
+        stack.enter_context(log)
+        stack.enter_context(contextlib.redirect_stdout(log))
+        stack.enter_context(contextlib.redirect_stderr(log))
+        state["stack"] = stack
+
+    def after(*_):
+        stack = state.pop("stack", None)
+        if stack is not None:
+            stack.close()
+    shell.events.register("pre_run_cell", before)
+    shell.events.register("post_run_cell", after)

@@ -1,6 +1,7 @@
 """The one optimiser recipe every loop shares: AdamW with a linear warm-up."""
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import torch
@@ -28,9 +29,20 @@ def parameter_groups(model: torch.nn.Module, lr: float) -> list[dict]:
 
 
 def adamw_with_warmup(params: Iterable[torch.nn.Parameter] | list[dict], lr: float, weight_decay: float,
-                      warmup_steps: int) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
+                      warmup_steps: int, cosine_steps: int | None = None
+                      ) -> tuple[torch.optim.AdamW, torch.optim.lr_scheduler.LambdaLR]:
     """Return (AdamW, scheduler): the learning rate rises linearly to `lr` (or each group's own) over `warmup_steps`,
-    then stays."""
+    then stays, or with `cosine_steps` falls along a half cosine to 0 at that step."""
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: min(1.0, (step + 1) / max(warmup_steps, 1)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, lambda step: warmup_factor(step, warmup_steps, cosine_steps))
     return optimiser, scheduler
+
+
+def warmup_factor(step: int, warmup_steps: int, cosine_steps: int | None = None) -> float:
+    """Return the learning-rate factor at `step`: linear warm-up to 1, then 1 (or a half cosine to 0 at
+    `cosine_steps`)."""
+    rise = min(1.0, (step + 1) / max(warmup_steps, 1))
+    if cosine_steps is None or step < warmup_steps:
+        return rise
+    done = min(1.0, (step - warmup_steps) / max(cosine_steps - warmup_steps, 1))
+    return 0.5 * (1.0 + math.cos(math.pi * done))

@@ -94,20 +94,37 @@ def _elmo_parts(key: str) -> tuple[str, str | None] | None:
     return None
 
 
-def label(key: str) -> str:
-    """Return the display name of a model key (the key itself when it has none)."""
+def label(key: str, record: dict | None = None) -> str:
+    """Return the display name of a model key (the key itself when it has none). Given the row's metrics `record`,
+    an ELMo row's name also says where its biLM's word embeddings started (settings.bilm_start): "(biLM from
+    skip-gram start)" or "(biLM from scratch)"; a `_scratch` key says "from scratch" without one."""
     if key in static_rows():
         return static_rows()[key].label
-    if key == FINETUNED_KEY:
-        return "ELMo, top biLM layer fine-tuned"
     if key.endswith(SCRATCH_SUFFIX) and _elmo_parts(key[:-len(SCRATCH_SUFFIX)]):
         return f"{label(key[:-len(SCRATCH_SUFFIX)])} (biLM from scratch)"
-    parts = _elmo_parts(key)
-    if parts is None:
-        return key
-    mode, joined = parts
-    name = mixing_modes()[mode].label
-    return f"ELMo ({name}) + {static_row(joined).label.lower()}" if joined else f"ELMo, {name}"
+    if key == FINETUNED_KEY:
+        name = "ELMo, top biLM layer fine-tuned"
+    else:
+        parts = _elmo_parts(key)
+        if parts is None:
+            return key
+        mode, joined = parts
+        mode_name = mixing_modes()[mode].label
+        name = f"ELMo ({mode_name}) + {static_row(joined).label.lower()}" if joined else f"ELMo, {mode_name}"
+    return name + start_words(record)
+
+
+def start_words(record: dict | None) -> str:
+    """Return " (biLM from <method> start)" or " (biLM from scratch)" for a biLM row's record, "" for another row or
+    a record that does not name the start."""
+    settings = (record or {}).get("settings", {})
+    if settings.get("arm") not in BILM_ARMS or ("bilm_start" not in settings and "embed_init" not in
+                                                 settings.get("bilm", {})):
+        return ""  # not a biLM row, or a record that does not say
+    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
+    if start in (None, "random"):
+        return " (biLM from scratch)"
+    return f" (biLM from {static_row(start).label.lower()} start)" if start in static_rows() else f" (biLM from {start} start)"
 
 
 def reference_accuracy(key: str) -> float | None:

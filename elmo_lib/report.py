@@ -5,6 +5,9 @@ import numpy as np
 import pandas as pd
 
 from elmo_lib.data import CLASS_NAMES
+from elmo_lib.answer_page import answer, bilm_start, not_run_sentence, planned_frame, replicate_frame, spread_record
+from elmo_lib.headline import plot_headline
+from elmo_lib.presentation import Figures, headline_results, plot_lambda, plot_significance, table
 from elmo_lib.findings import (
     ablation_frame,
     ablation_sentence,
@@ -23,7 +26,8 @@ from elmo_lib.vocab import UNK_ID
 
 # the report notebooks call the findings from here too
 __all__ = [
-    "ablation_frame", "ablation_section", "ablation_sentence", "bilm_start", "bootstrap_interval", "classification_frame", "comparison_frame",
+    "Figures", "headline_results", "plot_headline", "plot_lambda", "plot_significance", "table",
+    "ablation_frame", "ablation_section", "answer", "not_run_sentence", "replicate_frame", "spread_record", "ablation_sentence", "bilm_start", "bootstrap_interval", "classification_frame", "comparison_frame",
     "data_summary", "distinguishable_sentence", "epoch_curve_frame", "epoch_curve_sentence", "lambda_frame",
     "learning_curve_frame", "learning_curve_sentence", "mcnemar", "model_details", "narrative",
     "pairwise_mcnemar", "planned_frame", "planned_sentence", "plot_confusion", "plot_data_overview", "plot_learning_curve", "plot_perplexity_vs_probe",
@@ -38,9 +42,9 @@ def classification_frame(metrics: dict) -> pd.DataFrame:
     rows["macro avg"] = metrics["macro avg"]
     rows["weighted avg"] = metrics["weighted avg"]
     frame = pd.DataFrame(rows).T[["precision", "recall", "f1", "support"]]
-    frame.loc["accuracy"] = [np.nan, np.nan, metrics["accuracy"], metrics["n"]]
+    frame.loc["accuracy"] = [np.nan, np.nan, metrics["accuracy"], metrics["n"]]  # shown as "–" (presentation.table)
     frame["support"] = frame["support"].astype(int)
-    return frame.round(4)
+    return frame.round(4).rename_axis("class")
 
 
 def plot_confusion(metrics: dict, title: str, ax=None):
@@ -57,23 +61,13 @@ def plot_confusion(metrics: dict, title: str, ax=None):
     return ax
 
 
-def bilm_start(record: dict) -> str:
-    """Return where a row's biLM word embeddings started: "<method> vectors", "random (from scratch)", or "–" for a
-    row without a biLM."""
-    settings = record.get("settings", {})
-    if settings.get("arm") not in ("elmo", "finetuned"):
-        return "–"
-    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
-    return "random (from scratch)" if start in (None, "random") else f"{start} vectors"
-
-
 def comparison_frame(results: dict[str, dict]) -> pd.DataFrame:
     """Return one row per model: test accuracy and macro F1, the precision its classifier ran in (bf16 only where the
     CPU or GPU computes it natively), the reference study's accuracy and our difference."""
     rows = []
     for key, record in results.items():
         reference = reference_accuracy(key)
-        rows.append({"model": label(key), "key": key,
+        rows.append({"model": label(key, record), "key": key,
                      "test accuracy": record["test"]["accuracy"],
                      "test macro F1": record["test"]["macro avg"]["f1"],
                      "train accuracy": record["train"]["accuracy"],
@@ -91,7 +85,7 @@ def lambda_frame(results: dict[str, dict]) -> pd.DataFrame:
     for key in [k for k, r in results.items() if (r.get("mix_weights") or {}).get("final")]:
         for stage in ("initial", "final"):
             weights = results[key]["mix_weights"][stage]
-            rows.append({"model": label(key), "stage": stage,
+            rows.append({"model": label(key, results[key]), "stage": stage,
                          **{f"λ_{j}": value for j, value in enumerate(weights["lambda"])}, "γ": weights["gamma"]})
     return pd.DataFrame(rows).round(4)
 
@@ -102,7 +96,7 @@ def window_sweep_frame(results: dict[str, dict]) -> pd.DataFrame:
     for key in [k for k, r in results.items() if "window_scores" in r["settings"].get("embedding", {})]:
         embedding = results[key]["settings"]["embedding"]
         for window, score in sorted(embedding["window_scores"].items(), key=lambda kv: int(kv[0])):
-            rows.append({"model": label(key), "window": int(window), "validation accuracy": score,
+            rows.append({"model": label(key, results[key]), "window": int(window), "validation accuracy": score,
                          "chosen": int(window) == embedding["window"]})
     return pd.DataFrame(rows).round(4)
 
@@ -165,19 +159,25 @@ def plot_data_overview(study):
     return fig
 
 
-def show_model(key: str, record: dict) -> None:
-    """Display one model's classification reports and confusion heatmaps for train and test (in a notebook)."""
+def show_model(key: str, record: dict, figures=None) -> None:
+    """Display one model's classification reports (train and test side by side) and its train and test confusion
+    heatmaps, the model's name above them, with a caption (in a notebook; `figures` numbers the captions)."""
     import matplotlib.pyplot as plt
-    from IPython.display import Markdown, display
-    display(Markdown(f"### {label(key)} (`{key}`)"))
-    for split in ("train", "test"):
-        display(Markdown(f"**{split}** — accuracy {record[split]['accuracy']:.4f} over {record[split]['n']:,} documents"))
-        display(classification_frame(record[split]))
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.8))
-    plot_confusion(record["train"], f"{label(key)}: train", axes[0])
-    plot_confusion(record["test"], f"{label(key)}: test", axes[1])
+    from IPython.display import HTML, Markdown, display
+
+    from elmo_lib.presentation import Figures, table
+    name = label(key, record)
+    display(Markdown(f"### {name} (`{key}`)"))
+    frames = {split: table(classification_frame(record[split]).rename_axis(
+        f"{split}: accuracy {record[split]['accuracy']:.4f}, {record[split]['n']:,} documents")) for split in ("train", "test")}
+    display(HTML('<div class="side-by-side">' + "".join(f.to_html() for f in frames.values()) + "</div>"))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
+    plot_confusion(record["train"], "train", axes[0])
+    plot_confusion(record["test"], "test", axes[1])
+    fig.suptitle(name)
     fig.tight_layout()
-    plt.show()
+    (figures or Figures()).show(fig, f"{name}: confusion matrices on train (left) and test (right); rows are the "
+                                     f"true class, columns the predicted one.")
 
 
 def model_details(record: dict) -> None:
@@ -283,14 +283,3 @@ def ablation_section(study, results: dict) -> tuple[str, pd.DataFrame] | None:
         return None
     base, variants = results["elmo_trainable"], study.ablations()
     return ablation_sentence(base, variants), ablation_frame(base, variants)
-
-
-def planned_frame(planned: list[dict]) -> pd.DataFrame:
-    """Return the planned comparisons as a table: difference in points with its paired 95 % interval, the exact
-    McNemar p and its Holm correction over the family, and the verdict."""
-    rows = [{"comparison": f"{label(e['a'])} − {label(e['b'])}", "why": e["why"],
-             "difference (points)": round(100 * e["difference"], 2),
-             "paired 95 % interval (points)": f"[{100 * e['low']:+.2f}, {100 * e['high']:+.2f}]",
-             "McNemar p": round(e["p"], 4), "Holm-corrected p": round(e["p_holm"], 4),
-             "distinguishable": "yes" if e["distinguishable"] else "no"} for e in planned]
-    return pd.DataFrame(rows).set_index("comparison") if rows else pd.DataFrame()

@@ -18,8 +18,10 @@ from elmo_lib.config import Profile, get_profile
 from elmo_lib.io import write_json
 from elmo_lib.paths import project_root
 from elmo_lib.registry import BILM_ARMS, rows
+from elmo_lib.render import Tee, render_html
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+RUN_LOG = "run.log"  # beside index.html: what the run printed (plan, training, warnings), kept out of the report
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
@@ -125,15 +127,6 @@ def print_pdf(html: Path, pdf: Path, browser: str) -> None:
         raise ReportError(f"Chromium could not print {html} to PDF (exit {run.returncode}): {run.stderr[-500:]}")
 
 
-def render_html(executed: Path, target: Path, hide_code: bool) -> None:
-    """Render an executed notebook to standalone HTML (images inline)."""
-    import nbformat
-    from nbconvert import HTMLExporter
-    exporter = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=hide_code, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    target.write_text(body, encoding="utf-8")
-
-
 def metrics_document(study) -> dict:
     """Return report/metrics.json: every model's train and test metrics and the run manifest (no timings,
     so two runs with the same settings give the same file)."""
@@ -156,7 +149,8 @@ def publish(staging: Path, out_dir: Path) -> None:
 def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: Path, notebooks_dir: Path | None = None,
                  kernel: str | None = None, pdf: bool = True) -> dict:
     """Compute every stage of the profile's plan, then run the notebooks (which only read) and build index.html,
-    report.pdf and metrics.json into `out_dir`; return the wall seconds of each stage and each notebook."""
+    report.pdf, metrics.json and results.json (elmo_lib.evidence) into `out_dir`; return the wall seconds of each stage and each notebook."""
+    from elmo_lib.evidence import results_record
     from elmo_lib.leftovers import remove_dead_staging
     from elmo_lib.notebook import open_study
     profile = get_profile(profile_name, overrides)
@@ -174,15 +168,23 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
     remove_dead_staging(out_dir)
     staging = Path(tempfile.mkdtemp(prefix=f".build-{os.getpid()}-", dir=out_dir))
     (staging / "notebooks").mkdir()
+    log = open(staging / RUN_LOG, "a", encoding="utf-8", buffering=1)
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = Tee(sys.stdout, log), Tee(sys.stderr, log)
     try:
         study = open_study(profile_name, overrides, str(artifacts), announce=False, compute_missing=True)
         computed = {f"stage {name}": s for name, s in study.compute_all(lambda line: print(line, flush=True)).items()}
-        timings = {**computed, **_run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts,
-                                                kernel)}
-        write_json(staging / "metrics.json", metrics_document(open_study(profile_name, overrides, str(artifacts))))
+        timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel, computed)
+        finished = open_study(profile_name, overrides, str(artifacts))
+        write_json(staging / "metrics.json", metrics_document(finished))
+        write_json(staging / "results.json", results_record(
+            finished, {k[len("stage "):]: v for k, v in computed.items()},
+            {k: v for k, v in timings.items() if not k.startswith("stage ")}))
         if browser:
             print_pdf(staging / "index.html", staging / "report.pdf", browser)
     except BaseException as err:
+        sys.stdout, sys.stderr = streams
+        log.close()
         failed = [p for p in (staging / "notebooks").glob("*.ipynb")]
         if failed:
             newest = max(failed, key=lambda p: p.stat().st_mtime)
@@ -192,6 +194,8 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
             raise ReportError(f"{err}. The executed copy is in {out_dir}/failed-*.ipynb; "
                               f"the previous report in {out_dir} is untouched.") from None
         raise
+    sys.stdout, sys.stderr = streams
+    log.close()
     publish(staging, out_dir)
     shutil.rmtree(staging, ignore_errors=True)
     for failed in out_dir.glob("failed-*.ipynb"):  # a failed run's copy, now that a good report replaced it
@@ -228,8 +232,8 @@ def keep_kernelspec(source: Path, executed: Path) -> None:
 
 
 def _run_notebooks(plan, notebooks_dir: Path, staging: Path, profile_name: str, overrides: dict, artifacts: Path,
-                   kernel: str | None) -> dict:
-    timings: dict[str, float] = {}
+                   kernel: str | None, stage_seconds: dict[str, float]) -> dict:
+    timings: dict[str, float] = dict(stage_seconds)  # the report's timings.json shows the stages' seconds too
     saved_path = os.environ.get("JUPYTER_PATH")
     try:
         if kernel is None:
@@ -260,6 +264,7 @@ def _run_each(plan, notebooks_dir: Path, staging: Path, profile_name: str, overr
         if is_report:
             write_json(staging / "timings.json", timings)
             parameters["timings_path"] = str(staging / "timings.json")
+            parameters["run_log"] = str(staging / RUN_LOG)
         print(f"running {stem}.ipynb {extra or ''}".rstrip(), flush=True)
         started = time.perf_counter()
         execute(notebooks_dir / f"{stem}.ipynb", target, parameters, kernel, notebooks_dir, run_name)
@@ -270,13 +275,9 @@ def _run_each(plan, notebooks_dir: Path, staging: Path, profile_name: str, overr
     return timings
 
 
-def write_results(metrics_path, timings: dict, path) -> None:
-    """Write benchmarks/results_<profile>.json: every model's test accuracy, the wall time and the git commit."""
-    from elmo_lib.io import read_json
-    metrics = read_json(metrics_path)
-    write_json(path, {"profile": metrics["manifest"]["profile"], "git_commit": metrics["manifest"]["git_commit"],
-                      "device": metrics["manifest"]["device"], "wall_seconds": round(sum(timings.values()), 1),
-                      "stage_seconds": {k[len("stage "):]: v for k, v in timings.items() if k.startswith("stage ")},
-                      "notebook_seconds": {k: v for k, v in timings.items() if not k.startswith("stage ")},
-                      "test_accuracy": {key: m["test"]["accuracy"] for key, m in metrics["models"].items()}})
+def write_results(results_json: Path, path: Path) -> None:
+    """Copy the report's results.json (elmo_lib.evidence) to benchmarks/results_<profile>.json, atomically."""
+    from elmo_lib.io import atomic_path
+    with atomic_path(Path(path)) as tmp:
+        shutil.copyfile(results_json, tmp)
     print(f"results: {path}")

@@ -16,7 +16,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from elmo_lib.names import DEVICES, FEATURE_DTYPES, LAYER_NORMS, PRECISIONS, SOFTMAXES, TEXT_FIELDS, WEIGHTINGS
+from elmo_lib.names import (DEVICES, EXTRAS, FEATURE_DTYPES, LAYER_NORMS, PRECISIONS, SCHEDULES, SOFTMAXES, TEXT_FIELDS,
+                            WEIGHTINGS)
 
 
 __all__ = ["BiLMConfig", "ClassifierConfig", "DataConfig", "ElmoClassifierConfig", "PretrainConfig", "Profile",
@@ -126,6 +127,8 @@ class ClassifierConfig:
     train_fraction: float | None = setting(None, bounds=(1e-4, 1.0), key_if_set=True)
     # None (auto): bf16 autocast on CUDA, float32 on CPU; "bf16" also on CPU where it has native bf16 units
     precision: str | None = setting(None, choices=(None, *PRECISIONS), key_if_set=True)
+    # names.SCHEDULES; None: "plateau" (lr_decay and patience), in the key only when set
+    schedule: str | None = setting(None, choices=(None, *SCHEDULES), key_if_set=True)
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,14 @@ class Profile:
     name: str
     static_methods: tuple[str, ...] = setting(("tfidf", "svd", "skipgram"), choices=_rows)  # elmo_lib.plugins
     ablations: tuple[str, ...] = ()       # "key=value" overrides, each an extra trainable-λ ELMo run in the report
-    seeds: int = positive(1)              # classifier seeds per row (classifier.seed, +1, ...): mean ± sd
+    # the sections beyond the answer that run (names.EXTRAS): "ablations" (the overrides above) and "epoch_curve"
+    # (probes of the biLM after each epoch); `elmo-lib report --with ...` adds to them over the cached run
+    extras: tuple[str, ...] = setting(EXTRAS, choices=EXTRAS)
+    seeds: int = positive(1)              # classifier seeds per row (classifier.seed, +1, ...): the cheaper spread
+    # replicates of the whole pipeline: replicate r (1 = as set) adds r - 1 to every seed of the pipeline's random
+    # sources (SVD's start, skip-gram, the biLM's init, dropout and batch order, the classifier, the frozen λ draw)
+    # and recomputes each stage it changes; the data split and the vocabulary stay. Rows are reported as mean ± sd
+    replicates: int = positive(1)
     learning_curve: tuple[float, ...] = setting((), bounds=(1e-4, 1.0))  # labelled-data shares also trained on
     # training documents (a stratified subset) the biLM epoch curve's probes fit on: each epoch's snapshot runs
     # over them, so this bounds that section's cost; None: the whole training split

@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+from elmo_lib import stage_log
 from elmo_lib.allocator import keep_freed_memory
 from elmo_lib.config import Profile
 from elmo_lib.pipeline.cache import StageCache
@@ -72,23 +73,40 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
             self.compute_missing = was
 
     def compute_all(self, say=print) -> dict[str, float]:
-        """Compute every stage of the plan in order: first the plan (each stage cached or to compute), then a line
-        as each starts and ends; return the seconds of each stage."""
+        """Compute every stage of the plan in order: first the plan (each stage cached or to compute, with an
+        estimate from this folder's stage log or the committed results file where either has one), then a line as
+        each starts and ends, and at the end estimated against actual seconds; return the seconds of each stage.
+        Each computed stage is logged with the artifacts it wrote (elmo_lib.stage_log)."""
         plan = stages(self.profile)
         missing = [stage.name for stage in plan if not self._holds(stage)]
-        say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute"
-            + (f" ({', '.join(missing)})" if missing else ""))
-        seconds = {}
+        guess = stage_log.estimates(self.root, self.profile.name, committed_results(self.profile.name))
+        known = [guess[name][0] for name in missing if name in guess]
+        total = (f"; about {_minutes(sum(known))} for the {len(known)} of them with an estimate" if known else "")
+        say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute{total}")
+        for number, stage in enumerate(plan, start=1):
+            state = "to compute" if stage.name in missing else "cached"
+            estimate = f", about {_minutes(guess[stage.name][0])} ({guess[stage.name][1]})" if (
+                stage.name in missing and stage.name in guess) else ""
+            say(f"  {number:>2}. {stage.name}: {state}{estimate}")
+        seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(self.root)
         for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it
             if stage.name not in missing:  # read while the plan was made
                 seconds[stage.name] = 0.0
-                say(f"[{number}/{len(plan)}] {stage.name}: cached")
                 continue
             say(f"[{number}/{len(plan)}] {stage.name}: {stage.what} ...")
             started = time.perf_counter()
             self._run(stage)
             seconds[stage.name] = round(time.perf_counter() - started, 1)
-            say(f"[{number}/{len(plan)}] {stage.name}: done in {seconds[stage.name]:,.1f} s")
+            after = stage_log.artifacts_present(self.root)
+            stage_log.append(self.root, {"run": run, "profile": self.profile.name, "stage": stage.name,
+                                         "seconds": seconds[stage.name], "created": sorted(after - before)})
+            before = after
+            estimate = f" (estimate {_minutes(guess[stage.name][0])})" if stage.name in guess else ""
+            say(f"[{number}/{len(plan)}] {stage.name}: done in {seconds[stage.name]:,.1f} s{estimate}")
+        if missing:
+            say("estimated against actual: " + "; ".join(
+                f"{name} {_minutes(guess[name][0]) if name in guess else '–'} → {_minutes(seconds[name])}"
+                for name in missing))
         return seconds
 
     def _holds(self, stage) -> bool:
@@ -133,6 +151,22 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         return {key: median_seed(records) for key, records in self.seed_results().items()}
 
 
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def committed_results(profile_name: str) -> dict | None:
+    """Return the project's committed benchmarks/results_<profile>.json, or None where there is none."""
+    from elmo_lib.io import read_json
+    from elmo_lib.paths import project_root
+    root = project_root() or project_root(Path(__file__).parent)
+    path = root / "benchmarks" / f"results_{profile_name}.json" if root else None
+    try:
+        return read_json(path) if path else None
+    except (OSError, ValueError):
+        return None
 
 
 def runnable_profile(profile: Profile) -> Profile:

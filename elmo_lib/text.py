@@ -22,15 +22,23 @@ def _numeric(match: re.Match) -> str:
     return chr(code) if 0 < code < 0x110000 else " "
 
 
-def normalise(text: str) -> str:
-    """Return `text` with AG News escapes undone, HTML tags removed and lowercased."""
+def _unescaped(text: str) -> str:
     text = _NUMERIC_ENTITY.sub(_numeric, text)
     text = _NAMED_ENTITY.sub(lambda m: _NAMED[m.group(1).lower()], text)
     text = html.unescape(text)
     text = _ESCAPED_DOLLAR.sub("$", text)
     text = _BACKSLASHES.sub(" ", text)
-    text = _HTML_TAG.sub(" ", text)
-    return text.lower()
+    return _HTML_TAG.sub(" ", text)
+
+
+def readable(text: str) -> str:
+    """Return `text` as a person reads it: AG News escapes undone, HTML tags removed, spaces collapsed (case kept)."""
+    return " ".join(_unescaped(text).split())
+
+
+def normalise(text: str) -> str:
+    """Return `text` with AG News escapes undone, HTML tags removed and lowercased."""
+    return _unescaped(text).lower()
 
 
 def tokenize(text: str) -> list[str]:

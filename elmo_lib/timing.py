@@ -9,7 +9,7 @@ from pathlib import Path
 from elmo_lib.io import read_json, write_json
 
 TIMING_FILE = "timing.json"
-RECORD_TIMING = ("wall_seconds", "train_seconds")   # a classifier record's timing fields
+RECORD_TIMING = ("wall_seconds", "train_seconds", "epoch_seconds")  # a classifier record's timing fields
 EPOCH_TIMING = ("seconds", "tokens_per_second")     # a pretraining epoch's timing fields
 
 

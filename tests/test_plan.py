@@ -16,7 +16,8 @@ def test_every_stage_comes_after_the_stages_it_needs_and_every_row_is_a_stage(na
         assert set(stage.after) <= set(seen), (stage.name, stage.after, seen)
         seen.append(stage.name)
     assert set(model_keys(profile)) <= set(seen) and len(seen) == len(set(seen))
-    assert ("ablations" in seen) == bool(profile.ablations) and ("seeds" in seen) == (profile.seeds > 1)
+    assert ("ablations" in seen) == bool(profile.ablations and "ablations" in profile.extras)
+    assert ("epoch_curve" in seen) == ("epoch_curve" in profile.extras) and ("seeds" in seen) == (profile.seeds > 1)
 
 
 def test_a_read_only_study_names_the_missing_stage_and_writes_no_record(tiny_dir, tmp_path):

@@ -19,10 +19,29 @@ def test_the_readme_results_block_is_made_from_the_committed_results_file():
     assert (ROOT / "docs" / "headline_cpu.png").stat().st_size > 10_000
 
 
-def test_every_accuracy_in_the_readme_table_is_in_the_results_file():
+def _numbers(value) -> list[float]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _numbers(v)]
+    return []
+
+
+def test_every_number_in_the_readme_tables_is_in_the_results_file():
     results = read_json(ROOT / "benchmarks" / "results_cpu.json")
-    shown = re.findall(r"\| (0\.\d{4}) \|", _block())
-    assert sorted(shown) == sorted(f"{value:.4f}" for value in results["test_accuracy"].values())
+    known = _numbers(results)
+    rows = [line for line in _block().splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
+    accuracies = [float(x) for line in rows for x in re.findall(r"(?<![\d.+-])(0\.\d{4})(?!\d)", line)]
+    points = [float(x) for line in rows for x in re.findall(r"([+-]\d+\.\d{2})(?!\d)", line)]
+    assert accuracies, "the README's results table shows no accuracy"
+    for shown in accuracies:   # accuracies, sds and interval ends, to 4 places
+        assert any(abs(shown - value) <= 5e-5 for value in known), f"{shown} is in no field of results_cpu.json"
+    for shown in points:       # differences and their interval ends, in points
+        assert any(abs(shown - 100 * value) <= 5e-3 for value in known), f"{shown} points: in no field"
 
 
 def test_the_cpu_kinds_figures_in_the_readme_are_in_their_record():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from elmo_lib.config import get_profile
+from elmo_lib.pipeline.plan import stages
 from elmo_lib.registry import label, model_keys
 from elmo_lib.report_build import find_browser, metrics_document
 from elmo_lib.study import Study
@@ -52,7 +53,22 @@ PROBE = """
 window.addEventListener('load', () => {
   const images = Array.from(document.images).map(img => ({src: img.src.slice(0, 40), ok: img.complete && img.naturalWidth > 0}));
   const headings = Array.from(document.querySelectorAll('h1, h2, h3')).map(h => h.textContent.trim());
-  document.getElementById('elmo-probe').textContent = JSON.stringify({images, headings});
+  const outputs = Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(o => o.textContent);
+  // the first h2 and what follows it up to the next h2: is the headline figure there?
+  const all = Array.from(document.querySelectorAll('h2, img'));
+  const first = all.findIndex(e => e.tagName === 'H2');
+  const next = all.findIndex((e, i) => i > first && e.tagName === 'H2');
+  const answerImages = all.slice(first + 1, next < 0 ? undefined : next).filter(e => e.tagName === 'IMG').length;
+  // every table's first header row: an unnamed integer index shows as an empty corner over 0, 1, 2 ...
+  const indexes = Array.from(document.querySelectorAll('table')).map(t =>
+    Array.from(t.querySelectorAll('tbody tr')).slice(0, 3).map(r => (r.querySelector('th') || {}).textContent || ''));
+  const uncaptioned = Array.from(document.querySelectorAll('.jp-OutputArea-output img')).filter(img => {
+    const child = img.closest('.jp-OutputArea-child');
+    const after = child && child.nextElementSibling;
+    return !(after && after.querySelector('p.caption'));
+  }).length;
+  document.getElementById('elmo-probe').textContent = JSON.stringify({images, headings, outputs, answerImages,
+                                                                       indexes, uncaptioned});
 });
 </script>
 """
@@ -74,9 +90,16 @@ def test_index_html_in_headless_chromium(smoke_report, tmp_path):
     assert all(image["ok"] for image in probe["images"]), [i for i in probe["images"] if not i["ok"]]
     for key in model_keys(get_profile("smoke")):
         assert any(h.startswith(label(key)) and key in h for h in probe["headings"]), f"no section for {key}"
-    for heading in ("Findings", "Comparison", "Are the differences real?", "Seed variance", "Learning curve",
+    h2 = [h.rstrip("¶") for h in probe["headings"] if h.rstrip("¶") in ("The answer", "Findings", "Comparison")]
+    assert h2[0] == "The answer" and probe["answerImages"] >= 1, "the answer comes first, with the headline figure"
+    for debris in ("epoch 1: loss", "device: CPU", "NaN", "biLM: reusing", "Warning"):
+        assert not [o for o in probe["outputs"] if debris in o], f"{debris!r} in a rendered output"
+    assert not [i for i in probe["indexes"] if i[:3] == ["0", "1", "2"]], "a table with an unnamed integer index"
+    assert probe["uncaptioned"] == 0, "a figure without its caption"
+    for heading in ("The answer", "Findings", "Comparison", "Are the differences real?",
+                    "Replicates of the whole pipeline", "Classifier seeds", "Learning curve",
                     "Layer weights", "What each layer knows", "Ablations", "Perplexity against what the layers know",
-                    "Error analysis", "Words in context", "Using a trained model on new text", "Run manifest"):
+                    "Error analysis", "Words in context", "Using a trained model on new text", "Reproducibility"):
         assert any(h.startswith(heading) for h in probe["headings"]), heading
     SHOTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(flags + ["--window-size=1280,2400", f"--screenshot={SHOTS / 'index.png'}",
@@ -86,6 +109,20 @@ def test_index_html_in_headless_chromium(smoke_report, tmp_path):
 
 def test_a_good_report_leaves_no_failed_copy_or_dead_staging_folder(smoke_report):
     assert not list(smoke_report.glob("failed-*.ipynb")) and not list(smoke_report.glob(".build-*"))
+
+
+@pytest.mark.slow
+def test_the_pdf_has_a_title_a_bounded_length_and_the_headline_figure_up_front(smoke_report):
+    pdf = smoke_report / "report.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True, timeout=60).stdout
+    fields = dict(line.split(":", 1) for line in info.splitlines() if ":" in line)
+    assert fields["Title"].strip() == "Contextual versus static embeddings for AG News topic classification"
+    pages = int(fields["Pages"])
+    assert 5 <= pages <= 40, pages
+    listed = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True,
+                            timeout=60).stdout.splitlines()[2:]
+    first_image_page = min(int(line.split()[0]) for line in listed)
+    assert first_image_page <= 2, f"the headline figure is on page {first_image_page}"
 
 
 @pytest.mark.slow
@@ -115,6 +152,24 @@ def test_metrics_json_is_the_studys_records(smoke_report, shared_dir):
     again = metrics_document(Study(get_profile("smoke", {"data.data_dir": str(Path(shared_dir).resolve())}),
                                    ROOT / "artifacts"))
     assert json.dumps(again, sort_keys=True) == json.dumps(saved, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_results_json_carries_every_number_the_report_quotes(smoke_report):
+    saved = json.loads((smoke_report / "results.json").read_text())
+    profile = get_profile("smoke")
+    assert saved["schema"] == 2 and saved["profile"] == "smoke" and set(saved["rows"]) == set(model_keys(profile))
+    for key, row in saved["rows"].items():
+        assert len(row["test_accuracy"]) == len(row["validation_accuracy"]) == profile.replicates
+        low, high = row["test_interval"]
+        assert low <= row["test_mean"] <= high
+    assert saved["rows"]["elmo_trainable_scratch"]["bilm_start"] == "random"
+    assert saved["rows"]["elmo_trainable"]["label"] == "ELMo, trainable λ (biLM from skip-gram start)"
+    assert {"svd_window", "skipgram_window", "tfidf_C"} <= set(saved["chosen"][0])
+    assert saved["planned_comparisons"] and all("p_holm" in e for e in saved["planned_comparisons"])
+    assert len(saved["perplexities"]["bilm"][0]) == profile.pretrain.epochs
+    assert saved["machine"]["cpu"] and saved["machine"]["torch_threads"] >= 1 and len(saved["git_commit"]) == 40
+    assert set(saved["stage_seconds"]) == {stage.name for stage in stages(profile)}
 
 
 def test_the_notebook_plan_follows_the_registry():

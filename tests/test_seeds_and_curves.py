@@ -23,9 +23,10 @@ def test_learning_curve_subsets_are_nested_stratified_and_identical_across_runs(
             assert (labels[chosen] == label).sum() == expected
 
 
-def _train(seed: int, fraction: float | None = None) -> dict:
+def _train(seed: int, fraction: float | None = None, **settings) -> dict:
     vectors = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
-    cfg = ClassifierConfig(hidden=8, lr=1e-2, max_epochs=2, patience=2, batch_size=16, seed=seed, device="cpu")
+    cfg = ClassifierConfig(**{"hidden": 8, "lr": 1e-2, "max_epochs": 2, "patience": 2, "batch_size": 16, "seed": seed,
+                              "device": "cpu", **settings})
     train = TokenIdSource(_toy_split(200, 1))
     if fraction:
         train = SubsetSource(train, nested_subset(train.labels, fraction, 13))

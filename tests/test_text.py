@@ -18,3 +18,9 @@ def test_lowercases_and_splits_punctuation():
 
 def test_numeric_entity_without_ampersand_mid_word():
     assert tokenize("Reuters#39; report") == ["reuters", "'", "report"]
+
+
+def test_shown_text_reads_as_a_person_reads_it():
+    from elmo_lib.text import readable
+    raw = r"&lt;strong&gt;Letters:&lt;/strong&gt; It#39;s  quot;big quot; news: #36;10"
+    assert readable(raw) == 'Letters: It\'s "big " news: $10'

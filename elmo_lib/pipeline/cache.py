@@ -33,6 +33,12 @@ class StageCache:
     """
 
     _compute_flag: list[bool]  # shared with the study's variants (Study.__init__, variant), so they follow it
+    _shared: tuple = (None, ())  # (parent study, the properties this variant reads from it), set by variant()
+
+    def shared_from(self, name: str):
+        """Return the study this variant reads property `name` from (its settings there are the same), or None."""
+        parent, names = self._shared
+        return parent if name in names else None
 
     @property
     def compute_missing(self) -> bool:
@@ -53,12 +59,16 @@ class StageCache:
     @cached_property
     def data_files(self) -> dict[str, dict]:
         """Return {split: {"path", "sha256"}} of the AG News files this study reads."""
+        if self.shared_from("data_files"):
+            return self.shared_from("data_files").data_files
         paths = {split: split_path(self.profile.data.data_dir, split) for split in SPLITS}
         return {split: {"path": str(path), "sha256": file_digest(path)} for split, path in paths.items()}
 
     @cached_property
     def data_key(self) -> dict:
         """Return what identifies the corpus: the data settings (less the folder name) and file contents."""
+        if self.shared_from("data_key"):
+            return self.shared_from("data_key").data_key
         return {"artifact_version": ARTIFACT_VERSION,
                 "data": dataclasses.replace(self.profile.data, data_dir=None),
                 "files": {s: f["sha256"] for s, f in self.data_files.items()}, "vocab": self.profile.vocab}
@@ -70,6 +80,8 @@ class StageCache:
     @cached_property
     def corpus(self) -> Corpus:
         """Return the encoded corpus (rebuilt in seconds, so not cached on disk; its vocabulary is saved)."""
+        if self.shared_from("corpus"):
+            return self.shared_from("corpus").corpus
         corpus = build_corpus(self.profile.data, self.profile.vocab)
         path = self.stage_dir("data") / "vocab.json"
         if not self._trusted(path, "vocabulary"):

@@ -57,6 +57,8 @@ class ElmoRows:
     @cached_property
     def bilm(self) -> PretrainedBiLM:
         """Return the finished biLM, pretraining or resuming only when no finished checkpoint exists."""
+        if self.shared_from("bilm"):
+            return self.shared_from("bilm").bilm
         started, path = time.perf_counter(), self.bilm_checkpoint()
         if not self.compute_missing:  # a read-only study refuses to train; one that computes lets pretrained_bilm decide
             try:
@@ -89,6 +91,8 @@ class ElmoRows:
     @cached_property
     def elmo_features(self) -> dict:
         """Return the biLM layers of every split, memory-mapped from a folder keyed by the checkpoint's digest."""
+        if self.shared_from("elmo_features"):
+            return self.shared_from("elmo_features").elmo_features
 
         bilm, dtype = self.bilm, self.profile.elmo.feature_dtype
         folder = bilm.checkpoint.parent / f"features-{dtype}-{bilm.digest[:16]}"
@@ -115,7 +119,11 @@ class ElmoRows:
     @cached_property
     def scratch_study(self):
         """Return the study of this profile with the biLM's word embeddings starting at random (the reference
-        study's start): the biLM of the elmo_<mode>_scratch rows."""
+        study's start): the biLM of the elmo_<mode>_scratch rows. A variant that changes only the classifier takes
+        its parent's, so that biLM and its layers are read once."""
+        parent, overrides = getattr(self, "_classifier_parent", None) or (None, None)
+        if parent is not None:
+            return parent.scratch_study.variant(overrides)
         return self.variant({"bilm.embed_init": None})
 
     def elmo(self, mode: str, concat_static: str | None = None, finetuned: bool = False, key: str | None = None,

@@ -102,10 +102,24 @@ class Experiments:
             shared = ("data_files", "data_key", "corpus")
         if all(key.startswith("classifier.") for key in overrides):
             shared = (*shared, "bilm", "elmo_features")
-        for name in shared:
-            if name in self.__dict__:
-                study.__dict__[name] = self.__dict__[name]
+            study._classifier_parent = (self, overrides)  # its scratch_study: this one's, classifier changed
+        study._shared = (self, shared)  # read from this study when first asked for (StageCache.shared_from)
         return study
+
+    def replicate(self, number: int):
+        """Return the study of replicate `number` (1: this study) over the same artifacts folder: every seed of the
+        pipeline's random sources moved by number - 1 (replicate_overrides), so each stage they feed is its own."""
+        overrides = replicate_overrides(self.profile, number)
+        if not overrides:
+            return self
+        made = self.__dict__.setdefault("_replicate_studies", {})  # each replicate's biLM and layers loaded once
+        if number not in made:
+            made[number] = self.variant(overrides)
+        return made[number]
+
+    def replicate_results(self) -> list[dict[str, dict]]:
+        """Return every replicate's records, {key: record} each (replicate 1 first), computing what is missing."""
+        return [self.replicate(number).results() for number in range(1, self.profile.replicates + 1)]
 
     @experiment("seeds")
     def seed_results(self) -> dict[str, list[dict]]:
@@ -131,6 +145,23 @@ class Experiments:
                                     "test_accuracy": record["test"]["accuracy"]})
         return entries
 
+
+
+REPLICATED_SEEDS = ("svd.seed", "skipgram.seed", "pretrain.seed", "classifier.seed", "elmo.frozen_seed")
+
+
+def replicate_overrides(profile, number: int) -> dict:
+    """Return the dotted overrides that make replicate `number` of `profile` (empty for replicate 1): each of
+    REPLICATED_SEEDS plus number - 1. TF-IDF draws nothing, so its row is the same stage in every replicate."""
+    if not 1 <= number <= profile.replicates:
+        raise ValueError(f"replicate {number}: profile {profile.name} has replicates 1 to {profile.replicates}")
+    if number == 1:
+        return {}
+    values = {}
+    for dotted in REPLICATED_SEEDS:
+        section, name = dotted.split(".")
+        values[dotted] = getattr(getattr(profile, section), name) + number - 1
+    return values
 
 
 def median_seed(records: list[dict]) -> dict:

@@ -1,7 +1,8 @@
 """The pipeline, declared once: which stages a profile runs, what each needs first, and how to compute it.
 
     stages(profile) -> [Stage("data"), Stage("svd_embeddings"), ..., Stage("bilm"), Stage("bilm_layers"),
-                        Stage("svd"), ..., Stage("elmo_trainable"), ..., Stage("seeds"), Stage("learning_curve"),
+                        Stage("svd"), ..., Stage("elmo_trainable"), ..., Stage("replicate_2"), ...,
+                        Stage("seeds"), Stage("learning_curve"),
                         Stage("probes"), Stage("epoch_curve"), Stage("ablations")]
 
 `elmo-lib report` computes them in this order before any notebook runs (a plan first, then a line per stage); the
@@ -59,6 +60,9 @@ def stages(profile: Profile) -> list[Stage]:
             needs += (f"{row.concat_static}_embeddings",)
         plan.append(Stage(key, label(key), needs, lambda s, key=key: s.result(key)))
     keys = tuple(found)
+    for number in range(2, profile.replicates + 1):
+        plan.append(Stage(f"replicate_{number}", f"replicate {number} of {profile.replicates}: every row again, every "
+                          f"seed + {number - 1}", keys, lambda s, number=number: s.replicate(number).results()))
     if profile.seeds > 1:
         plan.append(Stage("seeds", f"every row with {profile.seeds} classifier seeds", keys, lambda s: s.seed_results()))
     if profile.learning_curve:
@@ -67,9 +71,10 @@ def stages(profile: Profile) -> list[Stage]:
     if uses_bilm:
         plan.append(Stage("probes", "mean-pool probes of every layer and vector set", ("bilm_layers", *keys),
                           lambda s: s.probes()))
-        plan.append(Stage("epoch_curve", "probes of the biLM after each pretraining epoch", ("bilm",),
-                          lambda s: s.epoch_curve()))
-    if profile.ablations and "elmo_trainable" in found:
+        if "epoch_curve" in profile.extras:
+            plan.append(Stage("epoch_curve", "probes of the biLM after each pretraining epoch", ("bilm",),
+                              lambda s: s.epoch_curve()))
+    if "ablations" in profile.extras and profile.ablations and "elmo_trainable" in found:
         plan.append(Stage("ablations", f"trainable λ under {len(profile.ablations)} ablation settings",
                           ("elmo_trainable",), lambda s: s.ablations()))
     return plan

@@ -1,0 +1,93 @@
+"""Classifier time to accuracy: the plateau schedule (halve the rate after an epoch without a new best, stop after
+`patience` of them) against a cosine schedule over a fixed number of epochs, on every row that trains the shared
+classifier, in one run on one machine over the same cached inputs.
+
+Run alone on the machine (timings otherwise mean nothing), with AG_NEWS_DIR set:
+
+    python benchmarks/schedule_cpu.py ARTIFACTS [--profile cpu] [--epochs 6] [--work DIR] [--out RECORD.json]
+
+ARTIFACTS holds the profile's vectors, biLMs and cached layers (any earlier report run). Their stage folders are
+linked into the work folder (default: ARTIFACTS-schedule-<profile> beside it, ignored by git), so every classifier here is
+trained by this harness, row by row, the plateau schedule then the cosine one. Each trained row is cached there with
+its epoch seconds, so an interrupted run resumes where it stopped; every row's CPU is recorded and a work folder
+filled on another CPU is refused. Per row and schedule it records the best validation accuracy, its epoch, the
+epoch-seconds to reach it and in all, and the test accuracy (reported, never used to choose). The choice between
+the schedules reads validation.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from elmo_lib.config import get_profile
+from elmo_lib.io import write_json
+from elmo_lib.provenance import cpu_model, git_commit
+from elmo_lib.registry import is_baseline, rows
+from elmo_lib.study import Study
+
+
+def linked_inputs(source: Path, target: Path, keys: set[str]) -> Path:
+    """Return `target` with a link to each of `source`'s stage folders but the rows' (so the rows train here), and
+    raise SystemExit when rows in it were trained on another CPU."""
+    target.mkdir(parents=True, exist_ok=True)
+    machine = target / "cpu.txt"
+    if machine.is_file() and machine.read_text().strip() != cpu_model():
+        raise SystemExit(f"{target} holds rows trained on {machine.read_text().strip()}, not on {cpu_model()}: "
+                         f"give another --work folder")
+    machine.write_text(cpu_model() + "\n")
+    for stage in Path(source).iterdir():
+        if stage.is_dir() and stage.name not in keys and not (target / stage.name).exists():
+            (target / stage.name).symlink_to(stage.resolve(), target_is_directory=True)
+    return target
+
+
+def measured(record: dict) -> dict:
+    """Return a trained row's figures: validation and test accuracy, best epoch, epoch-seconds to it and in all."""
+    seconds = record.get("epoch_seconds") or []
+    best = record["best_epoch"]
+    return {"validation_accuracy": record["validation"]["accuracy"], "test_accuracy": record["test"]["accuracy"],
+            "best_epoch": best, "epochs": len(record["history"]), "stop_reason": record.get("stop_reason"),
+            "seconds_to_best": round(sum(seconds[:best]), 1), "seconds_all": round(sum(seconds), 1)}
+
+
+def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | None = None) -> dict:
+    """Train every classifier row under both schedules (resuming from `work`), print each row's figures and write
+    the record to `out`."""
+    profile = get_profile(profile_name, {"learning_curve": ()})
+    keys = [k for k in rows(profile) if not is_baseline(k)]
+    source = Path(artifacts).resolve()
+    work = Path(work) if work else source.parent / f"{source.name}-schedule-{profile_name}"
+    root = linked_inputs(Path(artifacts), work, set(rows(profile)))
+    new = {"classifier.schedule": "cosine", "classifier.max_epochs": epochs}
+    old_study = Study(profile, root)
+    new_study = old_study.variant(new)
+    figures, started = {}, time.perf_counter()
+    for key in keys:
+        figures[key] = {"plateau": measured(old_study.result(key)), "cosine": measured(new_study.result(key))}
+        print(key, figures[key], flush=True)
+    total = {name: {field: round(sum(f[name][field] for f in figures.values()), 1)
+                    for field in ("seconds_to_best", "seconds_all")} for name in ("plateau", "cosine")}
+    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "new_schedule": new,
+              "rows": figures, "total": total,
+              "ratio_all": round(total["cosine"]["seconds_all"] / total["plateau"]["seconds_all"], 3),
+              "ratio_to_best": round(total["cosine"]["seconds_to_best"] / total["plateau"]["seconds_to_best"], 3),
+              "validation_difference_points": {k: round(100 * (f["cosine"]["validation_accuracy"]
+                                                               - f["plateau"]["validation_accuracy"]), 2)
+                                               for k, f in figures.items()},
+              "wall_seconds": round(time.perf_counter() - started, 1)}
+    write_json(out, record)
+    print(f"epoch-seconds in all: cosine/plateau {record['ratio_all']}; to the best epoch {record['ratio_to_best']}; "
+          f"validation cosine - plateau (points): {record['validation_difference_points']}\nrecord: {out}")
+    return record
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("artifacts")
+    parser.add_argument("--profile", default="cpu")
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--work", help="where the rows train (default: ARTIFACTS-schedule-<profile> beside ARTIFACTS)")
+    parser.add_argument("--out", default=f"benchmarks/records/{time.strftime('%Y-%m-%d')}-schedule-cpu.json")
+    args = parser.parse_args()
+    main(args.artifacts, args.profile, args.epochs, args.out, args.work)

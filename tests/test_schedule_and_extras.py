@@ -1,0 +1,55 @@
+"""The classifier's cosine schedule, the opt-in report sections (`extras`, `--with`) and the stage log that shows no
+artifact made twice."""
+import math
+
+import pytest
+
+from elmo_lib.cli import build_parser
+from elmo_lib.commands import profile_overrides
+from elmo_lib.config import get_profile
+from elmo_lib.optim import warmup_factor
+from elmo_lib.pipeline.plan import stages
+from elmo_lib.stage_log import made_twice
+from tests.test_seeds_and_curves import _train
+
+
+def test_the_cosine_schedule_warms_up_then_falls_to_zero_at_its_last_step():
+    assert warmup_factor(0, 10) == pytest.approx(0.1) and warmup_factor(50, 10) == 1.0   # plateau: stays
+    assert warmup_factor(9, 10, 110) == pytest.approx(1.0)
+    assert warmup_factor(60, 10, 110) == pytest.approx(0.5)
+    assert warmup_factor(110, 10, 110) == pytest.approx(0.0, abs=1e-12)
+    assert warmup_factor(35, 10, 110) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.25)))
+
+
+def test_a_cosine_run_trains_every_epoch_and_keeps_the_best():
+    import elmo_lib.config as config
+    record = _train(0, schedule="cosine", warmup_steps=2, max_epochs=3)
+    assert record["stop_reason"] == "schedule" and len(record["history"]) == 3
+    assert len(record["epoch_seconds"]) == 3 and all(s > 0 for s in record["epoch_seconds"])
+    lrs = [h["lr"] for h in record["history"]]                            # the rate at each epoch's end: falling
+    assert lrs[0] > lrs[1] > lrs[2] >= 0 and lrs[2] < 1e-3 * 1e-2
+    assert config.ClassifierConfig().schedule is None                     # the default stays plateau
+
+
+def test_cpu_leaves_the_extras_out_and_with_adds_them_over_the_same_stages():
+    cpu, complete = get_profile("cpu"), get_profile("cpu-complete")
+    names = [s.name for s in stages(cpu)]
+    assert "ablations" not in names and "epoch_curve" not in names and "probes" in names and "learning_curve" in names
+    more = [s.name for s in stages(complete)]
+    assert {"ablations", "epoch_curve", "replicate_2", "replicate_3"} <= set(more)
+    assert set(names) <= set(more)
+    args = build_parser().parse_args(["report", "--profile", "cpu", "--with", "ablations,epoch_curve"])
+    overrides = profile_overrides(args)
+    assert overrides["extras"] == ("ablations", "epoch_curve")
+    assert "ablations" in [s.name for s in stages(get_profile("cpu", overrides))]
+    bad = build_parser().parse_args(["report", "--profile", "cpu", "--with", "everything"])
+    with pytest.raises(KeyError, match="--with everything: no such section; choose among ablations, epoch_curve"):
+        profile_overrides(bad)
+
+
+def test_the_stage_log_names_an_artifact_two_stages_wrote():
+    entries = [{"run": "r1", "stage": "bilm", "created": ["bilm/k/bilm.pt"], "seconds": 1},
+               {"run": "r1", "stage": "elmo_trainable", "created": ["elmo_trainable/k/metrics.json"], "seconds": 1},
+               {"run": "r2", "stage": "bilm", "created": ["bilm/k/bilm.pt"], "seconds": 1},
+               {"run": "r2", "stage": "epoch_curve", "created": ["bilm/k/bilm.pt"], "seconds": 1}]
+    assert made_twice(entries) == {"r1": {}, "r2": {"bilm/k/bilm.pt": ["bilm", "epoch_curve"]}}
