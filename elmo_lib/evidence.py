@@ -47,10 +47,25 @@ def results_record(study, stage_seconds: dict[str, float], notebook_seconds: dic
         "ablations": ablation_cells(study) if study.runs("ablations") else None,
         "learning_curve": study.learning_curve() if study.runs("learning_curve") else None,
         "sections_not_run": sections_not_run(profile),
-        "stage_seconds": dict(stage_seconds), "notebook_seconds": dict(notebook_seconds),
-        "wall_seconds": round(sum(stage_seconds.values()) + sum(notebook_seconds.values()), 1),
-        "from_empty_artifacts": bool(stage_seconds) and all(s > 0 for s in stage_seconds.values()),
+        **stage_times(study, stage_seconds, notebook_seconds),
     }
+
+
+def stage_times(study, stage_seconds: dict[str, float], notebook_seconds: dict[str, float]) -> dict:
+    """Return the run's times: each stage's seconds where this run computed it, else from its computation logged in
+    the artifacts folder on this CPU (a stage built in an earlier sitting), the sittings they came from, the
+    notebooks' seconds, the total, and whether every stage was computed in this folder on this CPU (so the total is
+    the cost from empty artifacts, if in several sittings)."""
+    from elmo_lib import stage_log
+    logged = stage_log.computed_seconds(study.root, study.profile.name, list(stage_seconds), cpu_model())
+    seconds = {name: s if s > 0 else logged.get(name, {}).get("seconds", 0.0) for name, s in stage_seconds.items()}
+    sittings = sorted({entry["run"] for entry in logged.values()})
+    return {"stage_seconds": seconds, "notebook_seconds": dict(notebook_seconds),
+            "wall_seconds": round(sum(seconds.values()) + sum(notebook_seconds.values()), 1),
+            # the corpus is rebuilt by every run (in seconds) and never cached whole, so it is no stage to have built
+            "from_empty_artifacts": bool(seconds) and all(s > 0 or name in logged for name, s in seconds.items()
+                                                          if name != "data"),
+            "sittings": sittings}
 
 
 def row_evidence(key: str, records: list[dict], test_labels: np.ndarray) -> dict:

@@ -50,6 +50,8 @@ def results_block(results: dict, figure: str | None = None) -> str:
     spread = (f"{replicates} replicates of the whole pipeline (mean ± sd)" if replicates > 1
               else "one replicate, so no spread was measured in this run")
     empty = "from empty artifacts" if results.get("from_empty_artifacts", True) else "over cached stages"
+    if len(results.get("sittings", [])) > 1:
+        empty += f" in {len(results['sittings'])} sittings"
     lines = [BEGIN, "", f"`{name}`: profile `{results['profile']}`, commit {results['git_commit'][:7]}, {machine}, "
              f"{results['wall_seconds']:,.0f} s {empty}, {spread}.", ""]
     if figure:

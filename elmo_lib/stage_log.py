@@ -70,6 +70,16 @@ def estimates(root: Path, profile: str, committed: dict | None = None) -> dict[s
     return found
 
 
+def computed_seconds(root: Path, profile: str, names: list[str], cpu: str) -> dict[str, dict]:
+    """Return {stage: {"seconds", "run"}} for each of `names` from its newest computation at `profile` on `cpu`
+    in this artifacts folder's log (a stage missing there was never computed here on that CPU)."""
+    found = {}
+    for entry in read(Path(root) / LOG_FILE):
+        if entry.get("profile") == profile and entry.get("cpu") == cpu and entry["stage"] in names:
+            found[entry["stage"]] = {"seconds": entry["seconds"], "run": entry["run"]}
+    return found
+
+
 def made_twice(entries: list[dict]) -> dict[str, dict[str, list[str]]]:
     """Return {run: {artifact: [stages that wrote it]}} for every artifact a run wrote in more than one stage."""
     runs: dict[str, dict[str, list[str]]] = {}

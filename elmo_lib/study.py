@@ -25,6 +25,7 @@ from elmo_lib.pipeline.plan import NotComputedError, stage_named, stages
 from elmo_lib.pipeline.serving import NotTrainedError, Serving
 from elmo_lib.pipeline.static_rows import CLASSIFIER_FILE, StaticRows
 from elmo_lib.pipeline.versions import ARTIFACT_VERSION, CLASSIFIER_VERSION
+from elmo_lib.provenance import cpu_model
 from elmo_lib.registry import BILM_ARMS, model_keys, rows
 
 __all__ = ["ARTIFACT_VERSION", "CLASSIFIER_FILE", "CLASSIFIER_VERSION", "NotComputedError", "NotTrainedError",
@@ -99,7 +100,8 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
             seconds[stage.name] = round(time.perf_counter() - started, 1)
             after = stage_log.artifacts_present(self.root)
             stage_log.append(self.root, {"run": run, "profile": self.profile.name, "stage": stage.name,
-                                         "seconds": seconds[stage.name], "created": sorted(after - before)})
+                                         "seconds": seconds[stage.name], "created": sorted(after - before),
+                                         "cpu": cpu_model()})
             before = after
             estimate = f" (estimate {_minutes(guess[stage.name][0])})" if stage.name in guess else ""
             say(f"[{number}/{len(plan)}] {stage.name}: done in {seconds[stage.name]:,.1f} s{estimate}")

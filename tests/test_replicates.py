@@ -101,3 +101,6 @@ def test_a_replicate_changes_the_bilm_and_the_vectors_and_is_cached_apart(tiny_d
     assert [e["stage"] for e in log] == [s.name for s in stages(study.profile)][1:]
     assert made_twice(log) == {log[0]["run"]: {}}                           # no artifact written by two stages
     assert again.compute_all(say=lambda line: None) == {name: 0.0 for name in seconds}
+    assert record["from_empty_artifacts"] and len(record["sittings"]) == 1
+    reread = results_record(again, {name: 0.0 for name in seconds}, {"04_report": 1.0})  # every stage cached now
+    assert reread["from_empty_artifacts"] and reread["stage_seconds"] == record["stage_seconds"]
