@@ -9,6 +9,7 @@ import pandas as pd
 
 from elmo_lib.comparisons import AGAINST_STATIC
 from elmo_lib.findings import _points
+from elmo_lib.plugins import static_rows
 from elmo_lib.registry import label
 
 
@@ -29,7 +30,9 @@ def family_of(record: dict) -> str | None:
     if settings.get("arm") != "elmo":
         return None
     start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
-    return "from scratch" if start in (None, "random") else f"from {start} vectors"
+    if start in (None, "random"):
+        return "from scratch"
+    return f"from {label(start).lower() if start in static_rows() else start} vectors"
 
 
 def answer(replicates: list[dict[str, dict]], planned: list[dict], alpha: float = 0.05,

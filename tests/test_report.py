@@ -139,3 +139,25 @@ def test_the_fine_tuned_row_is_reported_apart_from_the_frozen_bilm_comparison():
             "(ELMo, trainable λ, 0.8400).") in text
     from elmo_lib.comparisons import planned_comparisons
     assert "fine-tuned" not in report.distinguishable_sentence(planned_comparisons(results, y, n=200))
+
+
+def test_the_answer_states_each_family_against_the_best_static_row_plainly():
+    from elmo_lib.comparisons import planned_comparisons
+    results, y = _results({"tfidf": 0.90, "svd": 0.85, "elmo_trainable": 0.91, "elmo_trainable_scratch": 0.80})
+    results["elmo_trainable"]["settings"]["bilm_start"] = "skipgram"
+    results["elmo_trainable_scratch"]["settings"]["bilm_start"] = "random"
+    planned = planned_comparisons(results, y, n=300)
+    text = report.answer([results], planned)
+    assert text.startswith("**Question.** What does a contextual biLM")
+    assert ("- **ELMo, biLM from skip-gram vectors**: its best row by validation (ELMo, trainable λ (biLM from "
+            "skip-gram start), test 0.9100) is 1.0 point above the best static row by validation (TF-IDF + logistic "
+            "regression, test 0.9000)") in text
+    assert "**no difference this study can tell**" in text.split("\n")[2]          # 4 documents of 400 apart
+    scratch = text.split("\n")[3]
+    assert scratch.startswith("- **ELMo, biLM from scratch**") and "10.0 points below" in scratch
+    assert "a difference this study can tell" in scratch and "no difference" not in scratch
+    assert "Spread: not measured in this run (one replicate" in text
+    spread = {"replicates": 3, "path": "benchmarks/results_cpu-complete.json", "git_commit": "abcdef0123",
+              "rows": {"svd": {"test_sd": 0.0012}, "tfidf": {"test_sd": None}, "elmo_trainable": {"test_sd": 0.0031}}}
+    assert ("The committed 3-replicate record (benchmarks/results_cpu-complete.json, commit abcdef0) measured a "
+            "row's test-accuracy sd of 0.1 points to 0.3 points.") in report.answer([results], planned, spread=spread)
