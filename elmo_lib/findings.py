@@ -91,7 +91,7 @@ def narrative(results: dict[str, dict], significance: pd.DataFrame, alpha: float
     lines += [planned_sentence(entry, alpha) for entry in planned or []]
     n_significant = int(significance[f"significant at {alpha}"].sum())
     lines.append(f"- Exploratory, uncorrected: {n_significant} of {len(significance)} pairs of rows have McNemar "
-                 f"p < {alpha} (the table at the end of the report).")
+                 f"p < {alpha} (the matrix under *Are the differences real?*).")
     return "\n".join(lines)
 
 
