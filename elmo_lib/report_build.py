@@ -135,6 +135,17 @@ def metrics_document(study) -> dict:
             "manifest": manifest(study)}
 
 
+def logged_seconds(study, computed: dict[str, float]) -> dict[str, float]:
+    """Return {"stage <name>": seconds} for the report's timings: this run's where it computed the stage, else the
+    seconds the artifacts' stage log holds for the run that computed it on this CPU (0 where there is none)."""
+    from elmo_lib.provenance import cpu_model
+    from elmo_lib.stage_log import computed_seconds
+    names = [key[len("stage "):] for key in computed]
+    logged = computed_seconds(study.root, study.profile.name, names, cpu_model())
+    return {key: value if value > 0 else logged.get(key[len("stage "):], {}).get("seconds", 0.0)
+            for key, value in computed.items()}
+
+
 def publish(staging: Path, out_dir: Path) -> None:
     """Move every file of `staging` into `out_dir`, one atomic rename each (folders replaced whole)."""
     for item in staging.iterdir():
@@ -174,7 +185,8 @@ def build_report(profile_name: str, overrides: dict, artifacts: Path, out_dir: P
     try:
         study = open_study(profile_name, overrides, str(artifacts), announce=False, compute_missing=True)
         computed = {f"stage {name}": s for name, s in study.compute_all(lambda line: print(line, flush=True)).items()}
-        timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel, computed)
+        timings = _run_notebooks(plan, notebooks_dir, staging, profile_name, overrides, artifacts, kernel,
+                                 logged_seconds(study, computed))
         finished = open_study(profile_name, overrides, str(artifacts))
         write_json(staging / "metrics.json", metrics_document(finished))
         write_json(staging / "results.json", results_record(

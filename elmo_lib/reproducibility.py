@@ -64,7 +64,8 @@ def tables(study, results: dict[str, dict], manifest: dict, seconds: dict[str, f
     if seconds:
         found["Wall time per stage and notebook"] = pd.DataFrame(
             [{"stage or notebook": k.removeprefix("stage "), "seconds": round(v, 1),
-              "kind": "stage (0: read from cache)" if k.startswith("stage ") else "notebook"} for k, v in seconds.items()]
+              "kind": "stage (as computed; 0: no record of it here)" if k.startswith("stage ") else "notebook"}
+             for k, v in seconds.items()]
         ).set_index("stage or notebook")
     found["Command that rebuilds this report"] = pd.DataFrame([{"command": command}]).set_index("command")
     return found
