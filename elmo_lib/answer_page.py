@@ -10,27 +10,25 @@ import pandas as pd
 from elmo_lib.comparisons import AGAINST_STATIC
 from elmo_lib.findings import _points
 from elmo_lib.plugins import static_rows
-from elmo_lib.registry import label
+from elmo_lib.registry import BILM_ARMS, bilm_start_of, label
 
 
 def bilm_start(record: dict) -> str:
     """Return where a row's biLM word embeddings started: "<method> vectors", "random (from scratch)", or "–" for a
     row without a biLM."""
-    settings = record.get("settings", {})
-    if settings.get("arm") not in ("elmo", "finetuned"):
+    if record.get("settings", {}).get("arm") not in BILM_ARMS:
         return "–"
-    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
-    return "random (from scratch)" if start in (None, "random") else f"{start} vectors"
+    start = bilm_start_of(record) or "random"  # a biLM row that does not say is from before the static start existed
+    return "random (from scratch)" if start == "random" else f"{start} vectors"
 
 
 def family_of(record: dict) -> str | None:
     """Return the ELMo family of a frozen-biLM row's record ("from <method> vectors" or "from scratch"), or None for
     another row."""
-    settings = record["settings"]
-    if settings.get("arm") != "elmo":
+    if record["settings"].get("arm") != "elmo":
         return None
-    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
-    if start in (None, "random"):
+    start = bilm_start_of(record) or "random"
+    if start == "random":
         return "from scratch"
     return f"from {label(start).lower() if start in static_rows() else start} vectors"
 

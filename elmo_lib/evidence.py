@@ -57,8 +57,7 @@ def stage_times(study, stage_seconds: dict[str, float], notebook_seconds: dict[s
     notebooks' seconds, the total, and whether every stage was computed in this folder on this CPU (so the total is
     the cost from empty artifacts, if in several sittings)."""
     from elmo_lib import stage_log
-    logged = stage_log.computed_seconds(study.root, study.profile.name, list(stage_seconds), cpu_model())
-    seconds = {name: s if s > 0 else logged.get(name, {}).get("seconds", 0.0) for name, s in stage_seconds.items()}
+    seconds, logged = stage_log.with_logged(study.root, study.profile.name, stage_seconds, cpu_model())
     sittings = sorted({entry["run"] for entry in logged.values()})
     return {"stage_seconds": seconds, "notebook_seconds": dict(notebook_seconds),
             "wall_seconds": round(sum(seconds.values()) + sum(notebook_seconds.values()), 1),

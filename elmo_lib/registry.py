@@ -114,15 +114,23 @@ def label(key: str, record: dict | None = None) -> str:
     return name + start_words(record)
 
 
-def start_words(record: dict | None) -> str:
-    """Return " (biLM from <method> start)" or " (biLM from scratch)" for a biLM row's record, "" for another row or
-    a record that does not name the start."""
+def bilm_start_of(record: dict | None) -> str | None:
+    """Return where a biLM row's word embeddings started: "random", or the static method whose vectors they started
+    from; None for another row or a record that does not say (written before settings.bilm_start existed)."""
     settings = (record or {}).get("settings", {})
     if settings.get("arm") not in BILM_ARMS or ("bilm_start" not in settings and "embed_init" not in
                                                  settings.get("bilm", {})):
-        return ""  # not a biLM row, or a record that does not say
-    start = settings.get("bilm_start", settings.get("bilm", {}).get("embed_init"))
-    if start in (None, "random"):
+        return None
+    return settings.get("bilm_start", settings.get("bilm", {}).get("embed_init")) or "random"
+
+
+def start_words(record: dict | None) -> str:
+    """Return " (biLM from <method> start)" or " (biLM from scratch)" for a biLM row's record, "" for another row or
+    a record that does not name the start."""
+    start = bilm_start_of(record)
+    if start is None:
+        return ""
+    if start == "random":
         return " (biLM from scratch)"
     return f" (biLM from {static_row(start).label.lower()} start)" if start in static_rows() else f" (biLM from {start} start)"
 

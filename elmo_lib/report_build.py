@@ -139,11 +139,10 @@ def logged_seconds(study, computed: dict[str, float]) -> dict[str, float]:
     """Return {"stage <name>": seconds} for the report's timings: this run's where it computed the stage, else the
     seconds the artifacts' stage log holds for the run that computed it on this CPU (0 where there is none)."""
     from elmo_lib.provenance import cpu_model
-    from elmo_lib.stage_log import computed_seconds
-    names = [key[len("stage "):] for key in computed]
-    logged = computed_seconds(study.root, study.profile.name, names, cpu_model())
-    return {key: value if value > 0 else logged.get(key[len("stage "):], {}).get("seconds", 0.0)
-            for key, value in computed.items()}
+    from elmo_lib.stage_log import with_logged
+    seconds, _ = with_logged(study.root, study.profile.name, {k[len("stage "):]: v for k, v in computed.items()},
+                             cpu_model())
+    return {f"stage {name}": value for name, value in seconds.items()}
 
 
 def publish(staging: Path, out_dir: Path) -> None:

@@ -80,6 +80,13 @@ def computed_seconds(root: Path, profile: str, names: list[str], cpu: str) -> di
     return found
 
 
+def with_logged(root: Path, profile: str, seconds: dict[str, float], cpu: str) -> tuple[dict[str, float], dict]:
+    """Return (`seconds` with each 0, a stage read from cache, replaced by its logged computation's seconds on
+    `cpu`, and the logged entries {stage: {"seconds", "run"}} found)."""
+    logged = computed_seconds(root, profile, list(seconds), cpu)
+    return {name: s if s > 0 else logged.get(name, {}).get("seconds", 0.0) for name, s in seconds.items()}, logged
+
+
 def made_twice(entries: list[dict]) -> dict[str, dict[str, list[str]]]:
     """Return {run: {artifact: [stages that wrote it]}} for every artifact a run wrote in more than one stage."""
     runs: dict[str, dict[str, list[str]]] = {}
