@@ -152,8 +152,9 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     multiple of cfg.lr; see elmo_lib.optim.parameter_groups). Schedule "plateau" (the default): the learning rate
     is multiplied by `cfg.lr_decay` after every epoch whose validation accuracy is not a new best, and training
     stops after `cfg.patience` such epochs in a row (or at `cfg.max_epochs`, recorded as the reason). Schedule
-    "cosine": after the warm-up the rate falls along a half cosine to 0 at the end of epoch `cfg.max_epochs`, and
-    every epoch runs (stop reason "schedule"). Either way the best validation epoch's weights are kept.
+    "cosine": after the warm-up the rate falls along a half cosine to 0 at the end of epoch `cfg.cosine_epochs` (or
+    `cfg.max_epochs` where that is None), and every epoch runs (stop reason "schedule"). Either way the best
+    validation epoch's weights are kept.
     The training run (dropout draws and batch order) is seeded from training_seed(cfg.seed), independent of what ran
     before and of the weights' draw.
     """
@@ -166,19 +167,20 @@ def fit_classifier(model: nn.Module, train: BatchSource, validation: BatchSource
     model.to(device)
     params = [p for p in model.parameters() if p.requires_grad]
     cosine = cfg.schedule == "cosine"
-    total_steps = cfg.max_epochs * len(bucketed_batches(train.lengths, cfg.batch_size)[:cfg.max_batches_per_epoch])
+    epochs = (cfg.cosine_epochs or cfg.max_epochs) if cosine else cfg.max_epochs
+    total_steps = epochs * len(bucketed_batches(train.lengths, cfg.batch_size)[:cfg.max_batches_per_epoch])
     optimiser, warmup = adamw_with_warmup(parameter_groups(model, cfg.lr), cfg.lr, cfg.weight_decay, cfg.warmup_steps,
                                           total_steps if cosine else None)
     result, best_state, started = FitResult(), None, time.perf_counter()
     labels = torch.as_tensor(train.labels)
-    for epoch in range(1, cfg.max_epochs + 1):
+    for epoch in range(1, epochs + 1):
         epoch_started = time.perf_counter()
         model.train()
         batches = bucketed_batches(train.lengths, cfg.batch_size, rng)[:cfg.max_batches_per_epoch]
         total_loss = torch.zeros((), device=device)
         correct = torch.zeros((), dtype=torch.long, device=device)
         seen = 0
-        bar = progress(batches, desc=f"{desc} epoch {epoch}/{cfg.max_epochs}", unit="batch", leave=False)
+        bar = progress(batches, desc=f"{desc} epoch {epoch}/{epochs}", unit="batch", leave=False)
         for indices in bar:
             inputs, lengths = train.batch(indices)
             target = labels[indices].to(device, non_blocking=True)

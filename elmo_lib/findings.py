@@ -205,4 +205,15 @@ def learning_curve_sentence(entries: list[dict], results: dict[str, dict]) -> st
     return (f"With {smallest:g} of the labelled training documents, the contextual row with the best validation "
             f"accuracy ({label(e, results[e])}, test {at.loc[e, 'test_accuracy']:.4f}) is "
             f"{_points(gap) + ' ' if gap else ''}{relation} the static row with the best validation accuracy "
-            f"({label(s, results[s])}, test {at.loc[s, 'test_accuracy']:.4f}).")
+            f"({label(s, results[s])}, test {at.loc[s, 'test_accuracy']:.4f}).{_schedules_sentence(frame)}")
+
+
+def _schedules_sentence(frame: pd.DataFrame) -> str:
+    """Return " The shares ... schedule." naming each share's learning-rate schedule where the shares' differ, else
+    "" (also for entries cached before they named it)."""
+    if "schedule" not in frame or frame["schedule"].nunique() < 2:
+        return ""
+    shares = frame.groupby("fraction")["schedule"].agg(lambda s: "/".join(sorted(set(s))))
+    named = "; ".join(f"{'the full split' if f >= 1 else f'{f:g}'}: {name}" for f, name in shares.items())
+    return (f" The classifiers' learning-rate schedules differ by share ({named}): a few cosine epochs on a small "
+            f"share are fewer optimiser steps than the warm-up.")

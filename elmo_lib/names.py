@@ -10,7 +10,8 @@ TEXT_FIELDS = ("description", "title+description")    # what of an AG News row i
 DEVICES = ("auto", "cpu", "cuda")
 PRECISIONS = ("auto", "fp32", "bf16")
 # the classifier's learning-rate schedule after its warm-up: "plateau" (halve after an epoch without a new best,
-# stop after `patience` of them) or "cosine" (down to 0 over exactly `max_epochs`, the best validation epoch kept)
+# stop after `patience` of them) or "cosine" (down to 0 over exactly `cosine_epochs`, else `max_epochs`, the best
+# validation epoch kept)
 SCHEDULES = ("plateau", "cosine")
 FEATURE_DTYPES = ("float16", "float32")               # the cached biLM layers
 # report sections the answer does not need, run where a profile's `extras` (or `--with`) names them

@@ -129,6 +129,9 @@ class ClassifierConfig:
     precision: str | None = setting(None, choices=(None, *PRECISIONS), key_if_set=True)
     # names.SCHEDULES; None: "plateau" (lr_decay and patience), in the key only when set
     schedule: str | None = setting(None, choices=(None, *SCHEDULES), key_if_set=True)
+    # the cosine schedule's length in epochs; None: max_epochs. Lets a profile train its rows with a short cosine and
+    # keep max_epochs and patience for the plateau schedule its learning-curve shares use (share_overrides)
+    cosine_epochs: int | None = positive(None, key_if_set=True)
 
 
 @dataclass(frozen=True)

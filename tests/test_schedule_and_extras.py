@@ -6,8 +6,10 @@ import pytest
 
 from elmo_lib.cli import build_parser
 from elmo_lib.commands import profile_overrides
-from elmo_lib.config import get_profile
+from elmo_lib.config import apply_overrides, get_profile
+from elmo_lib.findings import learning_curve_sentence
 from elmo_lib.optim import warmup_factor
+from elmo_lib.pipeline.experiments import share_overrides
 from elmo_lib.pipeline.plan import stages
 from elmo_lib.stage_log import made_twice
 from tests.test_seeds_and_curves import _train
@@ -29,6 +31,9 @@ def test_a_cosine_run_trains_every_epoch_and_keeps_the_best():
     lrs = [h["lr"] for h in record["history"]]                            # the rate at each epoch's end: falling
     assert lrs[0] > lrs[1] > lrs[2] >= 0 and lrs[2] < 1e-3 * 1e-2
     assert config.ClassifierConfig().schedule is None                     # the default stays plateau
+    # cosine_epochs sets the cosine's length apart from max_epochs (the plateau's cap): the same run, step for step
+    capped = _train(0, schedule="cosine", warmup_steps=2, max_epochs=30, cosine_epochs=3)
+    assert capped["history"] == record["history"] and capped["test_predictions"] == record["test_predictions"]
 
 
 def test_cpu_leaves_the_extras_out_and_with_adds_them_over_the_same_stages():
@@ -53,3 +58,26 @@ def test_the_stage_log_names_an_artifact_two_stages_wrote():
                {"run": "r2", "stage": "bilm", "created": ["bilm/k/bilm.pt"], "seconds": 1},
                {"run": "r2", "stage": "epoch_curve", "created": ["bilm/k/bilm.pt"], "seconds": 1}]
     assert made_twice(entries) == {"r1": {}, "r2": {"bilm/k/bilm.pt": ["bilm", "epoch_curve"]}}
+
+
+def test_a_learning_curve_share_keeps_the_plateau_schedule_where_the_rows_use_cosine():
+    cosine = get_profile("smoke", {"classifier.schedule": "cosine", "classifier.cosine_epochs": 3})
+    assert share_overrides(cosine, 1.0) == {}
+    share = apply_overrides(cosine, share_overrides(cosine, 0.1))
+    assert (share.classifier.schedule, share.classifier.cosine_epochs, share.classifier.train_fraction) == (None, None, 0.1)
+    assert share.classifier.max_epochs == cosine.classifier.max_epochs and share.classifier.patience == cosine.classifier.patience
+    assert share_overrides(get_profile("smoke"), 0.1) == {"classifier.train_fraction": 0.1}
+
+
+def test_the_learning_curve_sentence_names_the_schedules_only_where_the_shares_differ():
+    results = {"svd": {"settings": {"arm": "static"}}, "elmo_trainable": {"settings": {"arm": "elmo"}}}
+
+    def entries(full_schedule):
+        return [{"model": m, "fraction": f, "seed": 0, "train_documents": 10, "val_accuracy": v, "test_accuracy": v,
+                 "schedule": full_schedule if f == 1 else "plateau"}
+                for m, base in (("svd", 0.80), ("elmo_trainable", 0.82)) for f, v in ((0.1, base), (1.0, base + 0.1))]
+    mixed = learning_curve_sentence(entries("cosine"), results)
+    assert "(0.1: plateau; the full split: cosine)" in mixed and "2.0 points ahead of" in mixed
+    assert "schedule" not in learning_curve_sentence(entries("plateau"), results)
+    legacy = [{k: v for k, v in e.items() if k != "schedule"} for e in entries("cosine")]
+    assert "schedule" not in learning_curve_sentence(legacy, results)
