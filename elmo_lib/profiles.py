@@ -61,6 +61,8 @@ def _profiles() -> dict[str, Profile]:
 
 
 PROFILES: dict[str, Profile] = _profiles()
+# a profile whose row stages are another's (the same keys): its plan's estimates fall back on that one's timings
+ESTIMATED_FROM: dict[str, str] = {"cpu-complete": "cpu"}
 
 
 def get_profile(name: str, overrides: dict[str, Any] | None = None) -> Profile:

@@ -21,10 +21,11 @@ from elmo_lib.config import Profile
 from elmo_lib.pipeline.cache import StageCache
 from elmo_lib.pipeline.elmo_rows import ElmoRows, PretrainedBiLM
 from elmo_lib.pipeline.experiments import Experiments, median_seed
-from elmo_lib.pipeline.plan import NotComputedError, stage_named, stages
+from elmo_lib.pipeline.plan import NotComputedError, derived_estimates, stage_named, stages
 from elmo_lib.pipeline.serving import NotTrainedError, Serving
 from elmo_lib.pipeline.static_rows import CLASSIFIER_FILE, StaticRows
 from elmo_lib.pipeline.versions import ARTIFACT_VERSION, CLASSIFIER_VERSION
+from elmo_lib.profiles import ESTIMATED_FROM
 from elmo_lib.provenance import cpu_model
 from elmo_lib.registry import BILM_ARMS, model_keys, rows
 
@@ -80,14 +81,18 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         Each computed stage is logged with the artifacts it wrote (elmo_lib.stage_log)."""
         plan = stages(self.profile)
         missing = [stage.name for stage in plan if not self._holds(stage)]
-        guess = stage_log.estimates(self.root, self.profile.name, committed_results(self.profile.name))
+        known = {}
+        for name in filter(None, (ESTIMATED_FROM.get(self.profile.name), self.profile.name)):  # the own figures win
+            known.update(stage_log.estimates(self.root, name, committed_results(name)))
+        guess = {**derived_estimates(self.profile, known), **known}
         known = [guess[name][0] for name in missing if name in guess]
         total = (f"; about {_minutes(sum(known))} for the {len(known)} of them with an estimate" if known else "")
         say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute{total}")
         for number, stage in enumerate(plan, start=1):
             state = "to compute" if stage.name in missing else "cached"
-            estimate = f", about {_minutes(guess[stage.name][0])} ({guess[stage.name][1]})" if (
-                stage.name in missing and stage.name in guess) else ""
+            estimate = "" if stage.name not in missing else (
+                f", about {_minutes(guess[stage.name][0])} ({guess[stage.name][1]})" if stage.name in guess
+                else ", no estimate (never computed in this folder's log or the committed results file)")
             say(f"  {number:>2}. {stage.name}: {state}{estimate}")
         seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(self.root)
         for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it

@@ -10,7 +10,7 @@ from elmo_lib.config import apply_overrides, get_profile
 from elmo_lib.findings import learning_curve_sentence
 from elmo_lib.optim import warmup_factor
 from elmo_lib.pipeline.experiments import share_overrides
-from elmo_lib.pipeline.plan import stages
+from elmo_lib.pipeline.plan import derived_estimates, row_stages, stages
 from elmo_lib.stage_log import made_twice
 from tests.test_seeds_and_curves import _train
 
@@ -81,3 +81,20 @@ def test_the_learning_curve_sentence_names_the_schedules_only_where_the_shares_d
     assert "schedule" not in learning_curve_sentence(entries("plateau"), results)
     legacy = [{k: v for k, v in e.items() if k != "schedule"} for e in entries("cosine")]
     assert "schedule" not in learning_curve_sentence(legacy, results)
+
+
+def test_a_replicate_and_the_ablations_are_estimated_from_the_stages_they_repeat():
+    profile = get_profile("cpu-complete")
+    parts = row_stages(profile)
+    assert parts[0] == "data" and "bilm_scratch_layers" in parts and "elmo_trainable_scratch" in parts
+    known = {name: (10.0 * (number + 1), "the last run here") for number, name in enumerate(parts)}
+    derived = derived_estimates(profile, known)
+    repeated = sum(known[n][0] for n in parts if n not in ("data", "tfidf"))
+    assert derived["replicate_2"][0] == derived["replicate_3"][0] == repeated
+    assert "13 stages it runs again, from the last run here" in derived["replicate_2"][1]
+    assert derived["ablations"][0] == 2 * known["elmo_trainable"][0]          # two layer-norm settings at cpu
+    del known["bilm_scratch"]
+    assert "replicate_2" not in derived_estimates(profile, known)            # a part without a figure: none
+    full = get_profile("full")                                                # bilm.unk_dropout retrains the biLM
+    known = {name: (10.0, "x") for name in row_stages(full)}
+    assert derived_estimates(full, known)["ablations"][0] == len(full.ablations) * 10.0 + 20.0

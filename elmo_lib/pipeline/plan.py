@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from elmo_lib.plugins import vector_methods
-from elmo_lib.registry import BILM_ARMS, label, rows
+from elmo_lib.registry import BILM_ARMS, is_baseline, label, rows
 from elmo_lib.settings import Profile
 
 
@@ -86,3 +86,38 @@ def stage_named(profile: Profile, name: str) -> Stage:
     if name not in plan:
         raise KeyError(f"no stage {name!r} at profile {profile.name}; the stages are {list(plan)}")
     return plan[name]
+
+
+
+def row_stages(profile: Profile) -> list[str]:
+    """Return, in plan order, the names of the stages the rows are and need (the corpus, vectors, biLMs, layers)."""
+    plan = {stage.name: stage for stage in stages(profile)}
+    needed, todo = set(), list(rows(profile))
+    while todo:
+        name = todo.pop()
+        if name not in needed:
+            needed.add(name)
+            todo.extend(plan[name].after)
+    return [name for name in plan if name in needed]
+
+
+def derived_estimates(profile: Profile, known: dict[str, tuple[float, str]]) -> dict[str, tuple[float, str]]:
+    """Return {stage: (seconds, how it was derived)} for the stages of `profile` that repeat stages with a figure
+    in `known` ({stage: (seconds, where from)}, as stage_log.estimates returns): a replicate as the sum of every
+    row stage it runs again (all but the corpus and the baselines, which draw nothing), the ablations as the
+    trainable-λ row once per setting, plus the biLM and its layers for each setting that changes them. A stage
+    whose parts lack a figure gets none."""
+    names, derived = [stage.name for stage in stages(profile)], {}
+    again = [name for name in row_stages(profile) if name != "data" and not is_baseline(name)]
+    if again and all(name in known for name in again):
+        total = sum(known[name][0] for name in again)
+        sources = " and ".join(sorted({known[name][1] for name in again}))
+        derived.update({name: (total, f"the sum over the {len(again)} stages it runs again, from {sources}")
+                        for name in names if name.startswith("replicate_")})
+    retrain = [a for a in profile.ablations if a.startswith(("bilm.", "pretrain.", "vocab."))]
+    parts = ("elmo_trainable", *(("bilm", "bilm_layers") if retrain else ()))
+    if "ablations" in names and all(name in known for name in parts):
+        seconds = len(profile.ablations) * known["elmo_trainable"][0] + len(retrain) * sum(
+            known[name][0] for name in parts[1:])
+        derived["ablations"] = (seconds, f"the trainable-λ row once per setting, from {known['elmo_trainable'][1]}")
+    return derived
