@@ -1,18 +1,22 @@
-"""Classifier time to accuracy: the plateau schedule (halve the rate after an epoch without a new best, stop after
-`patience` of them) against a cosine schedule over a fixed number of epochs, on every row that trains the shared
-classifier, in one run on one machine over the same cached inputs.
+"""Classifier time to accuracy: the profile's classifier (the plateau schedule at cpu: halve the rate after an epoch
+without a new best, stop after `patience` of them) against a candidate (by default a cosine schedule over a fixed
+number of epochs; any classifier settings with --set), on every row that trains the shared classifier, in one run on
+one machine over the same cached inputs.
 
 Run alone on the machine (timings otherwise mean nothing), with AG_NEWS_DIR set:
 
-    python benchmarks/schedule_cpu.py ARTIFACTS [--profile cpu] [--epochs 6] [--work DIR] [--out RECORD.json]
+    python benchmarks/schedule_cpu.py ARTIFACTS [--profile cpu] [--epochs 6 | --set classifier.KEY=VALUE ...]
+                                      [--work DIR] [--out RECORD.json]
 
 ARTIFACTS holds the profile's vectors, biLMs and cached layers (any earlier report run). Their stage folders are
 linked into the work folder (default: ARTIFACTS-schedule-<profile> beside it, ignored by git), so every classifier here is
-trained by this harness, row by row, the plateau schedule then the cosine one. Each trained row is cached there with
+trained by this harness, row by row, the profile's classifier then the candidate. Each trained row is cached there with
 its epoch seconds, so an interrupted run resumes where it stopped; every row's CPU is recorded and a work folder
 filled on another CPU is refused. Per row and schedule it records the best validation accuracy, its epoch, the
 epoch-seconds to reach it and in all, and the test accuracy (reported, never used to choose). The choice between
-the schedules reads validation.
+them reads validation. The record names the two "baseline" (the profile's classifier) and "candidate" (its settings
+under `candidate`; `records/2026-12-02-schedule-cpu.json`, made before --set, calls them "plateau", "cosine" and
+`new_schedule`). A later candidate belongs in a fresh --work folder, so that the baseline trains again in its run.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import argparse
 import time
 from pathlib import Path
 
-from elmo_lib.config import get_profile
+from elmo_lib.config import get_profile, parse_overrides
 from elmo_lib.io import write_json
 from elmo_lib.provenance import cpu_model, git_commit
 from elmo_lib.registry import is_baseline, rows
@@ -51,34 +55,47 @@ def measured(record: dict) -> dict:
             "seconds_to_best": round(sum(seconds[:best]), 1), "seconds_all": round(sum(seconds), 1)}
 
 
-def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | None = None) -> dict:
-    """Train every classifier row under both schedules (resuming from `work`), print each row's figures and write
-    the record to `out`."""
+def candidate_settings(epochs: int, pairs: list[str]) -> dict:
+    """Return the candidate's classifier overrides: `pairs` (KEY=VALUE, each under classifier.) where given, else a
+    cosine schedule over `epochs` epochs; raise SystemExit for a setting outside the classifier."""
+    new = parse_overrides(pairs) if pairs else {"classifier.schedule": "cosine", "classifier.max_epochs": epochs}
+    outside = [key for key in new if not key.startswith("classifier.")]
+    if outside:
+        raise SystemExit(f"--set {outside[0]}: the candidate may change only classifier settings (the rows must "
+                         f"train on the same cached layers)")
+    return new
+
+
+def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | None = None,
+         pairs: list[str] | None = None) -> dict:
+    """Train every classifier row with the profile's classifier and the candidate (resuming from `work`), print each
+    row's figures and write the record to `out`."""
     profile = get_profile(profile_name, {"learning_curve": ()})
     keys = [k for k in rows(profile) if not is_baseline(k)]
     source = Path(artifacts).resolve()
     work = Path(work) if work else source.parent / f"{source.name}-schedule-{profile_name}"
     root = linked_inputs(Path(artifacts), work, set(rows(profile)))
-    new = {"classifier.schedule": "cosine", "classifier.max_epochs": epochs}
+    new = candidate_settings(epochs, pairs or [])
     old_study = Study(profile, root)
     new_study = old_study.variant(new)
     figures, started = {}, time.perf_counter()
     for key in keys:
-        figures[key] = {"plateau": measured(old_study.result(key)), "cosine": measured(new_study.result(key))}
+        figures[key] = {"baseline": measured(old_study.result(key)), "candidate": measured(new_study.result(key))}
         print(key, figures[key], flush=True)
     total = {name: {field: round(sum(f[name][field] for f in figures.values()), 1)
-                    for field in ("seconds_to_best", "seconds_all")} for name in ("plateau", "cosine")}
-    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "new_schedule": new,
+                    for field in ("seconds_to_best", "seconds_all")} for name in ("baseline", "candidate")}
+    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "candidate": new,
               "rows": figures, "total": total,
-              "ratio_all": round(total["cosine"]["seconds_all"] / total["plateau"]["seconds_all"], 3),
-              "ratio_to_best": round(total["cosine"]["seconds_to_best"] / total["plateau"]["seconds_to_best"], 3),
-              "validation_difference_points": {k: round(100 * (f["cosine"]["validation_accuracy"]
-                                                               - f["plateau"]["validation_accuracy"]), 2)
+              "ratio_all": round(total["candidate"]["seconds_all"] / total["baseline"]["seconds_all"], 3),
+              "ratio_to_best": round(total["candidate"]["seconds_to_best"] / total["baseline"]["seconds_to_best"], 3),
+              "validation_difference_points": {k: round(100 * (f["candidate"]["validation_accuracy"]
+                                                               - f["baseline"]["validation_accuracy"]), 2)
                                                for k, f in figures.items()},
               "wall_seconds": round(time.perf_counter() - started, 1)}
     write_json(out, record)
-    print(f"epoch-seconds in all: cosine/plateau {record['ratio_all']}; to the best epoch {record['ratio_to_best']}; "
-          f"validation cosine - plateau (points): {record['validation_difference_points']}\nrecord: {out}")
+    print(f"epoch-seconds in all: candidate/baseline {record['ratio_all']}; to the best epoch "
+          f"{record['ratio_to_best']}; validation candidate - baseline (points): "
+          f"{record['validation_difference_points']}\nrecord: {out}")
     return record
 
 
@@ -86,8 +103,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("artifacts")
     parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=6, help="the default candidate's cosine length")
+    parser.add_argument("--set", dest="pairs", action="append", default=[], metavar="classifier.KEY=VALUE",
+                        help="the candidate's classifier settings, instead of the cosine over --epochs (repeatable)")
     parser.add_argument("--work", help="where the rows train (default: ARTIFACTS-schedule-<profile> beside ARTIFACTS)")
     parser.add_argument("--out", default=f"benchmarks/records/{time.strftime('%Y-%m-%d')}-schedule-cpu.json")
     args = parser.parse_args()
-    main(args.artifacts, args.profile, args.epochs, args.out, args.work)
+    main(args.artifacts, args.profile, args.epochs, args.out, args.work, args.pairs)
