@@ -81,10 +81,10 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         Each computed stage is logged with the artifacts it wrote (elmo_lib.stage_log)."""
         plan = stages(self.profile)
         missing = [stage.name for stage in plan if not self._holds(stage)]
-        known = {}
+        timed = {}
         for name in filter(None, (ESTIMATED_FROM.get(self.profile.name), self.profile.name)):  # the own figures win
-            known.update(stage_log.estimates(self.root, name, committed_results(name)))
-        guess = {**derived_estimates(self.profile, known), **known}
+            timed.update(stage_log.estimates(self.root, name, committed_results(name)))
+        guess = {**derived_estimates(self.profile, timed), **timed}
         known = [guess[name][0] for name in missing if name in guess]
         total = (f"; about {_minutes(sum(known))} for the {len(known)} of them with an estimate" if known else "")
         say(f"plan: {len(plan)} stages at profile {self.profile.name}, {len(missing)} to compute{total}")

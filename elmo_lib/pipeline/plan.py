@@ -88,7 +88,6 @@ def stage_named(profile: Profile, name: str) -> Stage:
     return plan[name]
 
 
-
 def row_stages(profile: Profile) -> list[str]:
     """Return, in plan order, the names of the stages the rows are and need (the corpus, vectors, biLMs, layers)."""
     plan = {stage.name: stage for stage in stages(profile)}
