@@ -32,6 +32,7 @@ from elmo_lib.data import DataError
 from elmo_lib.errors import CheckpointError, TrainingError
 from elmo_lib.predict import PredictError
 from elmo_lib.plugins import mixing_modes, static_rows
+from elmo_lib.replicates import ReplicateError, join_command, replicate_command
 from elmo_lib.report_build import write_results
 
 __all__ = ["build_parser", "main", "positive_int", "profile_name", "profile_overrides", "write_results"]
@@ -107,6 +108,18 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--no-pdf", action="store_true", help="skip the PDF (no Chromium needed)")
     rep.set_defaults(func=report)
 
+    one = commands.add_parser("replicate", help="compute one replicate (2 or more) of the whole pipeline and write "
+                                                "its record under benchmarks/records/replicates_<profile>/")
+    one.add_argument("number", type=positive_int, help="the replicate: every seed of the pipeline + NUMBER - 1")
+    _add_profile_arguments(one)
+    one.add_argument("--json", help="write the record here instead")
+    one.set_defaults(func=replicate_command)
+    joined = commands.add_parser("join-replicates", help="join replicate 1 (benchmarks/results_<profile>.json) and the "
+                                                         "replicate records into benchmarks/replicates_<profile>.json")
+    joined.add_argument("--profile", default="cpu", choices=sorted(PROFILES))
+    joined.add_argument("--json", help="write the joined record here instead")
+    joined.set_defaults(func=join_command)
+
     pr = commands.add_parser("predict", help="classify new text with a trained row (its classifier, embeddings, biLM)")
     _add_profile_arguments(pr)
     pr.add_argument("--model", required=True, help="a trained model key, e.g. elmo_trainable, svd, skipgram")
@@ -178,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except LockError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
-    except DataError as err:
+    except (DataError, ReplicateError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     except (KeyError, CheckpointError) as err:

@@ -26,18 +26,13 @@ SCHEMA = 2
 def results_record(study, stage_seconds: dict[str, float], notebook_seconds: dict[str, float]) -> dict:
     """Return the evidence record of `study`'s run (every stage computed) and the seconds each stage and notebook
     took; nothing in it is computed on the test split beyond scoring."""
-    import torch
-
-    from elmo_lib.device import cpu_has_native_bf16
     profile = study.profile
     replicates = study.replicate_results()
     test_labels = study.corpus.test.labels
     return {
         "schema": SCHEMA, "profile": profile.name, "overrides": _plain(study.overrides, drop=("data.data_dir",)),
         "git_commit": git_commit(), "git_dirty": git_dirty(),
-        "machine": {"cpu": cpu_model(), "machine": platform.machine(), "native_bf16": cpu_has_native_bf16(),
-                    "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
-                    "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None},
+        "machine": machine(),
         "replicates": profile.replicates, "classifier_seeds": profile.seeds,
         "rows": {key: row_evidence(key, [r[key] for r in replicates], test_labels) for key in replicates[0]},
         "chosen": [chosen_settings(r) for r in replicates],
@@ -49,6 +44,17 @@ def results_record(study, stage_seconds: dict[str, float], notebook_seconds: dic
         "sections_not_run": sections_not_run(profile),
         **stage_times(study, stage_seconds, notebook_seconds),
     }
+
+
+def machine() -> dict:
+    """Return what this process runs on: the CPU model and kind, whether it has native bf16, torch's version and
+    threads, and the CUDA device if any."""
+    import torch
+
+    from elmo_lib.device import cpu_has_native_bf16
+    return {"cpu": cpu_model(), "machine": platform.machine(), "native_bf16": cpu_has_native_bf16(),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 
 def stage_times(study, stage_seconds: dict[str, float], notebook_seconds: dict[str, float]) -> dict:
@@ -99,17 +105,22 @@ def perplexities(study) -> dict:
     """Return the validation perplexity after each pretraining epoch of every biLM the study read, per replicate:
     {"bilm": [[epoch 1, ...] per replicate], "bilm_scratch": ...}."""
     found = {}
-    keys = study.model_keys()
     for number in range(1, study.profile.replicates + 1):
-        replicate = study.replicate(number)
-        biLMs = {}
-        if any(not k.endswith("_scratch") and k.startswith("elmo_") for k in keys):
-            biLMs["bilm"] = replicate
-        if any(k.endswith("_scratch") for k in keys):
-            biLMs["bilm_scratch"] = replicate.scratch_study
-        for name, owner in biLMs.items():
-            found.setdefault(name, []).append([e["val_perplexity"] for e in owner.bilm.log["epochs"]])
+        for name, values in bilm_perplexities(study.replicate(number)).items():
+            found.setdefault(name, []).append(values)
     return found
+
+
+def bilm_perplexities(study) -> dict[str, list[float]]:
+    """Return the validation perplexity after each pretraining epoch of each biLM `study`'s rows read:
+    {"bilm": [epoch 1, ...], "bilm_scratch": [...]} (the biLM from static vectors, the one from scratch)."""
+    keys = study.model_keys()
+    owners = {}
+    if any(not k.endswith("_scratch") and k.startswith("elmo_") for k in keys):
+        owners["bilm"] = study
+    if any(k.endswith("_scratch") for k in keys):
+        owners["bilm_scratch"] = study.scratch_study
+    return {name: [e["val_perplexity"] for e in owner.bilm.log["epochs"]] for name, owner in owners.items()}
 
 
 def ablation_cells(study) -> list[dict]:

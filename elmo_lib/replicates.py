@@ -1,0 +1,194 @@
+"""Replicates of the whole pipeline, one at a time: each computed on its own (in a sitting that fits it) and kept as a
+committed record, then joined into the profile's spread record.
+
+    elmo-lib replicate 2 --profile cpu   -> benchmarks/records/replicates_cpu/replicate_2.json
+        schema 2; profile, replicate, seeds (how replicate 2's seeds differ from replicate 1's), commit, machine;
+        rows (as in results_<profile>.json, one replicate), chosen, frozen_lambda, perplexities,
+        planned_comparisons (this replicate's test documents alone), stage_seconds, wall_seconds
+    elmo-lib replicate join --profile cpu -> benchmarks/replicates_cpu.json
+        replicate 1 from benchmarks/results_<profile>.json (a one-replicate run), the others from their records:
+        per row the validation and test accuracy of every replicate, their mean and sd; per planned comparison
+        (pairs chosen on the mean validation accuracy) each replicate's test-accuracy difference, mean and sd
+
+The report of a one-replicate run quotes the joined record's sds (answer_page.spread_record).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from elmo_lib import stage_log
+from elmo_lib.comparisons import planned_comparisons, planned_pairs
+from elmo_lib.evidence import SCHEMA, bilm_perplexities, chosen_settings, machine, row_evidence
+from elmo_lib.io import read_json
+from elmo_lib.pipeline.experiments import replicate_overrides
+from elmo_lib.pipeline.plan import row_stages, stages
+from elmo_lib.provenance import cpu_model, git_commit, git_dirty
+
+
+class ReplicateError(ValueError):
+    """Replicate records that cannot be joined (another profile, other rows, a replicate twice or missing)."""
+
+
+def record_path(benchmarks: Path, profile: str, number: int) -> Path:
+    """Return where replicate `number` of `profile` is recorded under the benchmarks folder."""
+    return Path(benchmarks) / "records" / f"replicates_{profile}" / f"replicate_{number}.json"
+
+
+def compute_replicate(study, number: int, say=print) -> dict[str, float]:
+    """Compute every stage the rows of replicate `number` of `study` are and need (its vectors, biLMs, layers and
+    rows; what is cached is read), logging each computed one in the artifacts folder's stage log as
+    "replicate_<number>/<stage>"; return each stage's seconds (0.0 for a cached one)."""
+    replicate = study.replicate(number)
+    plan = {stage.name: stage for stage in stages(replicate.profile)}
+    names = row_stages(replicate.profile)
+    seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(study.root)
+    for index, name in enumerate(names, start=1):
+        if replicate._holds(plan[name]):
+            seconds[name] = 0.0
+            continue
+        say(f"[{index}/{len(names)}] replicate {number}, {name}: {plan[name].what} ...")
+        started = time.perf_counter()
+        replicate._run(plan[name])
+        seconds[name] = round(time.perf_counter() - started, 1)
+        after = stage_log.artifacts_present(study.root)
+        stage_log.append(study.root, {"run": run, "profile": study.profile.name, "stage": f"replicate_{number}/{name}",
+                                      "seconds": seconds[name], "created": sorted(after - before), "cpu": cpu_model()})
+        before = after
+        say(f"[{index}/{len(names)}] replicate {number}, {name}: done in {seconds[name]:,.1f} s")
+    return seconds
+
+
+def replicate_record(study, number: int, seconds: dict[str, float]) -> dict:
+    """Return the record of replicate `number` of `study` (its rows computed) with each stage's `seconds`."""
+    replicate = study.replicate(number)
+    results = replicate.results()
+    labels = study.corpus.test.labels
+    return {"schema": SCHEMA, "profile": study.profile.name, "replicate": number,
+            "seeds": replicate_overrides(study.profile, number), "git_commit": git_commit(), "git_dirty": git_dirty(),
+            "machine": machine(),
+            "rows": {key: row_evidence(key, [record], labels) for key, record in results.items()},
+            "chosen": [chosen_settings(results)],
+            "frozen_lambda": [results["elmo_frozen"]["mix_weights"]["initial"]["lambda"]] if "elmo_frozen" in results
+            else [],
+            "perplexities": {name: [values] for name, values in bilm_perplexities(replicate).items()},
+            "planned_comparisons": planned_comparisons(results, labels),
+            "stage_seconds": seconds, "wall_seconds": round(sum(seconds.values()), 1)}
+
+
+def join(records: list[dict]) -> dict:
+    """Return the spread record of one profile from one-replicate records (replicate 1: a results file with
+    "replicates": 1; replicate k > 1: its replicate record): every row's validation and test accuracy per replicate
+    with their mean and sd, and each planned comparison's per-replicate test-accuracy difference with its mean and
+    sd, the pairs chosen on the mean validation accuracy. Raise ReplicateError when they are not replicates 1..n of
+    one profile's rows."""
+    numbers = [r.get("replicate", 1 if r.get("replicates") == 1 else None) for r in records]
+    if None in numbers:
+        raise ReplicateError("a record that is neither a one-replicate results file nor a replicate record")
+    if sorted(numbers) != list(range(1, len(records) + 1)):
+        raise ReplicateError(f"replicates {sorted(numbers)}: expected each of 1 to {len(records)} once")
+    profiles = {r["profile"] for r in records}
+    if len(profiles) != 1:
+        raise ReplicateError(f"records of several profiles: {sorted(profiles)}")
+    ordered = [r for _, r in sorted(zip(numbers, records), key=lambda pair: pair[0])]
+    keys = list(ordered[0]["rows"])
+    for number, record in enumerate(ordered, start=1):
+        if list(record["rows"]) != keys or any(record["rows"][k]["label"] != ordered[0]["rows"][k]["label"]
+                                               for k in keys):
+            raise ReplicateError(f"replicate {number} has other rows than replicate 1: {list(record['rows'])}")
+    rows = {}
+    for key in keys:
+        validation = [r["rows"][key]["validation_accuracy"][0] for r in ordered]
+        test = [r["rows"][key]["test_accuracy"][0] for r in ordered]
+        first = ordered[0]["rows"][key]
+        rows[key] = {"label": first["label"], "arm": first["arm"], "bilm_start": first["bilm_start"],
+                     "validation_accuracy": validation, "test_accuracy": test,
+                     "validation_mean": float(np.mean(validation)), "test_mean": float(np.mean(test)),
+                     "test_sd": float(np.std(test, ddof=1)) if len(test) > 1 else None}
+    return {"schema": SCHEMA, "profile": ordered[0]["profile"], "replicates": len(ordered),
+            "git_commit": ordered[-1]["git_commit"], "git_commits": [r["git_commit"] for r in ordered],
+            "git_dirty": [r["git_dirty"] for r in ordered], "cpus": [r["machine"]["cpu"] for r in ordered],
+            "torch_threads": [r["machine"]["torch_threads"] for r in ordered],
+            "rows": rows, "comparisons": comparisons_over(rows),
+            "perplexities": {name: [r["perplexities"][name][0] for r in ordered]
+                             for name in ordered[0]["perplexities"]},
+            "chosen": [r["chosen"][0] for r in ordered], "frozen_lambda": [r["frozen_lambda"] for r in ordered],
+            "wall_seconds": [r["wall_seconds"] for r in ordered]}
+
+
+def comparisons_over(rows: dict[str, dict]) -> list[dict]:
+    """Return the planned pairs of `rows` (a joined record's rows; best static row by mean validation accuracy), each
+    with its test-accuracy difference per replicate, their mean and sd."""
+    records = {key: {"validation": {"accuracy": row["validation_mean"]}, "settings": {"arm": row["arm"]}}
+               for key, row in rows.items()}
+    entries = []
+    for a, b, why in planned_pairs(records):
+        differences = [x - y for x, y in zip(rows[a]["test_accuracy"], rows[b]["test_accuracy"])]
+        entries.append({"a": a, "b": b, "a_label": rows[a]["label"], "b_label": rows[b]["label"], "why": why,
+                        "differences": differences, "mean": float(np.mean(differences)),
+                        "sd": float(np.std(differences, ddof=1)) if len(differences) > 1 else None})
+    return entries
+
+
+def read_records(benchmarks: Path, profile: str) -> list[dict]:
+    """Return replicate 1 (benchmarks/results_<profile>.json) and every committed replicate record of `profile`, or
+    raise ReplicateError naming the file that is missing or of another kind."""
+    first = Path(benchmarks) / f"results_{profile}.json"
+    if not first.is_file():
+        raise ReplicateError(f"{first}: missing; `make report PROFILE={profile}` writes replicate 1")
+    records = [read_json(first)]
+    if records[0].get("replicates") != 1:
+        raise ReplicateError(f"{first}: holds {records[0].get('replicates')} replicates, not one")
+    folder = record_path(benchmarks, profile, 2).parent
+    records += [read_json(path) for path in sorted(folder.glob("replicate_*.json"))]
+    return records
+
+
+def benchmarks_folder() -> Path:
+    """Return the project's benchmarks folder (where the committed records live)."""
+    from elmo_lib.paths import project_root
+    return (project_root() or Path(".")) / "benchmarks"
+
+
+def replicate_command(args) -> int:
+    """`elmo-lib replicate NUMBER`: compute replicate NUMBER (2 or more) of the whole pipeline at the profile over the
+    artifacts folder and write its record (--json, default under benchmarks/records/); return the exit code."""
+    from elmo_lib.commands import _artifacts, profile_name, profile_overrides
+    from elmo_lib.config import get_profile
+    from elmo_lib.io import write_json
+    from elmo_lib.study import Study
+    if args.number < 2:
+        raise ReplicateError("replicate 1 is the profile's own run: `make report` writes it to "
+                             "benchmarks/results_<profile>.json; give a replicate of 2 or more")
+    name, overrides = profile_name(args), profile_overrides(args)
+    if args.number > get_profile(name, overrides).replicates:
+        overrides = {**overrides, "replicates": args.number}
+    study = Study(get_profile(name, overrides), _artifacts(args), overrides)
+    seconds = compute_replicate(study, args.number)
+    path = Path(args.json) if args.json else record_path(benchmarks_folder(), name, args.number)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = replicate_record(study, args.number, seconds)
+    write_json(path, record)
+    tests = ", ".join(f"{key} {row['test_accuracy'][0]:.4f}" for key, row in record["rows"].items())
+    print(f"replicate {args.number} of profile {name} written to {path} ({record['wall_seconds']:,.0f} s computing): "
+          f"test accuracy {tests}")
+    return 0
+
+
+def join_command(args) -> int:
+    """`elmo-lib join-replicates`: join replicate 1 (benchmarks/results_<profile>.json) and the committed replicate
+    records into benchmarks/replicates_<profile>.json and print each row's mean ± sd; return the exit code."""
+    from elmo_lib.commands import profile_name
+    from elmo_lib.io import write_json
+    name, folder = profile_name(args), benchmarks_folder()
+    joined = join(read_records(folder, name))
+    path = Path(args.json) if args.json else folder / f"replicates_{name}.json"
+    write_json(path, joined)
+    print(f"{joined['replicates']} replicates of profile {name} joined into {path}")
+    for key, row in joined["rows"].items():
+        values = " ".join(f"{v:.4f}" for v in row["test_accuracy"])
+        sd = f"{row['test_sd']:.4f}" if row["test_sd"] is not None else "–"
+        print(f"  {key}: test {row['test_mean']:.4f} ± {sd} ({values})")
+    return 0
