@@ -103,20 +103,33 @@ def replicate_frame(replicates: list[dict[str, dict]]) -> pd.DataFrame:
 
 
 def spread_record(profile_name: str, benchmarks=None) -> dict | None:
-    """Return the committed multi-replicate results file of a profile (benchmarks/results_<profile>-complete.json,
-    schema 2, more than one replicate) with its path, or None when there is none."""
+    """Return the committed multi-replicate record of a profile with its path: benchmarks/results_<profile>-complete.json
+    (one run of every replicate) where it exists, else benchmarks/replicates_<profile>.json (replicates computed in
+    several sittings and joined, elmo_lib.replicates); None when neither holds more than one replicate."""
     from pathlib import Path
 
     from elmo_lib.io import read_json
     from elmo_lib.paths import project_root
     folder = Path(benchmarks) if benchmarks else (project_root() or Path(".")) / "benchmarks"
-    path = folder / f"results_{profile_name}-complete.json"
-    if not path.is_file():
-        return None
-    record = read_json(path)
-    if record.get("schema", 1) < 2 or record.get("replicates", 1) < 2:
-        return None
-    return {**record, "path": f"benchmarks/{path.name}"}
+    for path in (folder / f"results_{profile_name}-complete.json", folder / f"replicates_{profile_name}.json"):
+        if path.is_file():
+            record = read_json(path)
+            if record.get("schema", 1) >= 2 and record.get("replicates", 1) >= 2:
+                return {**record, "path": f"benchmarks/{path.name}"}
+    return None
+
+
+def spread_frame(spread: dict) -> pd.DataFrame:
+    """Return per row of a multi-replicate record (spread_record): where its biLM started, the mean ± sd of test
+    accuracy over the replicates, each replicate's test accuracy, and the mean validation accuracy."""
+    rows = []
+    for key, row in spread["rows"].items():
+        start = bilm_start({"settings": {"arm": row["arm"], "bilm_start": row["bilm_start"]}})
+        rows.append({"model": row["label"], "biLM start": start, "mean test accuracy": row["test_mean"],
+                     "sd": row["test_sd"],
+                     **{f"replicate {i}": value for i, value in enumerate(row["test_accuracy"], start=1)},
+                     "mean validation accuracy": float(np.mean(row["validation_accuracy"]))})
+    return pd.DataFrame(rows).set_index("model").round(4)
 
 
 def not_run_sentence(study, section: str) -> str:

@@ -16,6 +16,8 @@ from elmo_lib.io import read_json
 from elmo_lib.registry import is_baseline, label, reference_accuracy
 
 BEGIN, END = "<!-- results:begin (made by python -m elmo_lib.headline; do not edit) -->", "<!-- results:end -->"
+SPREAD_BEGIN = "<!-- spread:begin (made by python -m elmo_lib.headline; do not edit) -->"
+SPREAD_END = "<!-- spread:end -->"
 FAMILIES = ("baseline", "static vectors", "ELMo, biLM from static vectors", "ELMo, biLM from scratch",
             "ELMo, top layer fine-tuned")
 
@@ -74,6 +76,37 @@ def results_block(results: dict, figure: str | None = None) -> str:
     return "\n".join(lines + ["", END])
 
 
+def spread_block(spread: dict) -> str:
+    """Return the README's spread block for a multi-replicate record (answer_page.spread_record): its provenance,
+    every row's test accuracy as mean ± sd with each replicate, and each planned comparison's difference per
+    replicate with its mean ± sd (the pairs chosen on mean validation accuracy)."""
+    numbers = range(1, spread["replicates"] + 1)
+    commits = ", ".join(dict.fromkeys(c[:7] for c in spread.get("git_commits", [spread["git_commit"]]) if c))
+    each = " | ".join(f"replicate {n}" for n in numbers)
+    lines = [SPREAD_BEGIN, "", f"`{Path(spread['path']).name}`: profile `{spread['profile']}`, {spread['replicates']} "
+             f"replicates of the whole pipeline (replicate r adds r − 1 to the seed of SVD, skip-gram, the biLM, the "
+             f"classifier and the frozen λ), commits {commits}.", "",
+             f"| row | test accuracy, mean ± sd | {each} |", "| --- | --- |" + " --- |" * len(numbers)]
+    for key in sorted(spread["rows"], key=lambda k: -spread["rows"][k]["test_mean"]):
+        row = spread["rows"][key]
+        values = " | ".join(f"{v:.4f}" for v in row["test_accuracy"])
+        lines.append(f"| {row['label']} | {row['test_mean']:.4f} ± {row['test_sd']:.4f} | {values} |")
+    comparisons = spread.get("comparisons") or []
+    if comparisons:
+        lines += ["", f"| planned comparison | difference (points), mean ± sd | {each} |",
+                  "| --- | --- |" + " --- |" * len(numbers)]
+        for e in comparisons:
+            values = " | ".join(f"{100 * d:+.2f}" for d in e["differences"])
+            lines.append(f"| {e['a_label']} − {e['b_label']} | {100 * e['mean']:+.2f} ± {100 * e['sd']:.2f} | "
+                         f"{values} |")
+    sds = [100 * row["test_sd"] for row in spread["rows"].values()]
+    moved = f"A row's test accuracy moves by an sd of {min(sds):.2f} to {max(sds):.2f} points over the replicates"
+    if comparisons:
+        apart = [100 * e["sd"] for e in comparisons]
+        moved += f"; a planned difference, by {min(apart):.2f} to {max(apart):.2f} points"
+    return "\n".join(lines + ["", moved + ".", "", SPREAD_END])
+
+
 def plot_headline(results: dict, path: str | Path | None = None, ax=None):
     """Draw every row's mean test accuracy with its 95 % interval (and each replicate as a dot where there are
     several), grouped by family, the reference study's figure as a red mark; save to `path` if given and return
@@ -127,13 +160,23 @@ def plot_headline(results: dict, path: str | Path | None = None, ax=None):
 
 
 def update_readme(results_path: str, readme: str, figure: str | None = None) -> None:
-    """Replace the README's results block with the one made from `results_path` (and redraw the figure)."""
+    """Replace the README's results block with the one made from `results_path` (and redraw the figure), and its
+    spread block with the one made from the profile's committed multi-replicate record where the README has one."""
+    from elmo_lib.answer_page import spread_record
     results = {**read_json(Path(results_path)), "path": results_path}
     if figure:
         plot_headline(results, figure)
     text = Path(readme).read_text(encoding="utf-8")
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    Path(readme).write_text(text[:start] + results_block(results, figure) + text[end:], encoding="utf-8")
+    text = _replace(text, BEGIN, END, results_block(results, figure))
+    spread = spread_record(results["profile"], Path(results_path).parent)
+    if spread and SPREAD_BEGIN in text:
+        text = _replace(text, SPREAD_BEGIN, SPREAD_END, spread_block(spread))
+    Path(readme).write_text(text, encoding="utf-8")
+
+
+def _replace(text: str, begin: str, end: str, block: str) -> str:
+    start, stop = text.index(begin), text.index(end) + len(end)
+    return text[:start] + block + text[stop:]
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from elmo_lib.data import CLASS_NAMES
-from elmo_lib.answer_page import answer, bilm_start, not_run_sentence, planned_frame, replicate_frame, spread_record
+from elmo_lib.answer_page import answer, bilm_start, not_run_sentence, planned_frame, replicate_frame, spread_frame, spread_record
 from elmo_lib.headline import plot_headline
 from elmo_lib.presentation import Figures, headline_results, plot_lambda, plot_significance, table
 from elmo_lib.findings import (
@@ -27,7 +27,7 @@ from elmo_lib.vocab import UNK_ID
 # the report notebooks call the findings from here too
 __all__ = [
     "Figures", "headline_results", "plot_headline", "plot_lambda", "plot_significance", "table",
-    "ablation_frame", "ablation_section", "answer", "not_run_sentence", "replicate_frame", "spread_record", "ablation_sentence", "bilm_start", "bootstrap_interval", "classification_frame", "comparison_frame",
+    "ablation_frame", "ablation_section", "answer", "not_run_sentence", "replicate_frame", "spread_frame", "spread_record", "ablation_sentence", "bilm_start", "bootstrap_interval", "classification_frame", "comparison_frame",
     "data_summary", "distinguishable_sentence", "epoch_curve_frame", "epoch_curve_sentence", "lambda_frame",
     "learning_curve_frame", "learning_curve_sentence", "mcnemar", "model_details", "narrative",
     "pairwise_mcnemar", "planned_frame", "planned_sentence", "plot_confusion", "plot_data_overview", "plot_learning_curve", "plot_perplexity_vs_probe",
