@@ -2,15 +2,16 @@
 import re
 from pathlib import Path
 
-from elmo_lib.headline import BEGIN, END, results_block
+from elmo_lib.answer_page import spread_record
+from elmo_lib.headline import BEGIN, END, SPREAD_BEGIN, SPREAD_END, results_block, spread_block
 from elmo_lib.io import read_json
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _block() -> str:
+def _block(begin: str = BEGIN, end: str = END) -> str:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    return text[text.index(BEGIN):text.index(END) + len(END)]
+    return text[text.index(begin):text.index(end) + len(end)]
 
 
 def test_the_readme_results_block_is_made_from_the_committed_results_file():
@@ -41,6 +42,22 @@ def test_every_number_in_the_readme_tables_is_in_the_results_file():
     for shown in accuracies:   # accuracies, sds and interval ends, to 4 places
         assert any(abs(shown - value) <= 5e-5 for value in known), f"{shown} is in no field of results_cpu.json"
     for shown in points:       # differences and their interval ends, in points
+        assert any(abs(shown - 100 * value) <= 5e-3 for value in known), f"{shown} points: in no field"
+
+
+def test_the_readme_spread_block_is_made_from_the_committed_replicates_and_its_numbers_are_there():
+    spread = spread_record("cpu", ROOT / "benchmarks")
+    assert spread is not None and spread["path"] == "benchmarks/replicates_cpu.json"
+    block = _block(SPREAD_BEGIN, SPREAD_END)
+    assert block == spread_block(spread)
+    known = _numbers(read_json(ROOT / "benchmarks" / "replicates_cpu.json"))
+    accuracies = [float(x) for x in re.findall(r"(?<![\d.+-])(0\.\d{4})(?!\d)", block)]
+    points = [float(x) for x in re.findall(r"([+-]\d+\.\d{2})(?!\d)", block)]
+    sds = [float(x) for x in re.findall(r"(?:± |sd of |to )(\d+\.\d{2}) (?:\||to|points)", block)]
+    assert accuracies and points and sds
+    for shown in accuracies:   # means, sds and each replicate's accuracy, to 4 places
+        assert any(abs(shown - value) <= 5e-5 for value in known), f"{shown} is in no field of replicates_cpu.json"
+    for shown in [*points, *sds]:  # differences and their sds, in points
         assert any(abs(shown - 100 * value) <= 5e-3 for value in known), f"{shown} points: in no field"
 
 

@@ -98,3 +98,22 @@ def test_a_replicate_and_the_ablations_are_estimated_from_the_stages_they_repeat
     full = get_profile("full")                                                # bilm.unk_dropout retrains the biLM
     known = {name: (10.0, "x") for name in row_stages(full)}
     assert derived_estimates(full, known)["ablations"][0] == len(full.ablations) * 10.0 + 20.0
+
+
+def test_a_shorter_patience_stops_where_the_history_of_a_longer_one_says():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "patience_cpu.py"
+    spec = importlib.util.spec_from_file_location("patience_cpu", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    values = [0.80, 0.85, 0.84, 0.86, 0.86, 0.85, 0.84]           # patience 3: best epoch 4, stopped at epoch 7
+    history = [{"epoch": e, "val_accuracy": v} for e, v in enumerate(values, start=1)]
+    assert module.stopped_at(history, 3) == (7, 4)
+    assert module.stopped_at(history, 2) == (6, 4)                # a tie (epoch 5) is not a new best
+    assert module.stopped_at(history, 1) == (3, 2)                # stops before the later best
+    record = {"history": history, "best_epoch": 4, "epoch_seconds": [10.0] * 7, "test": {"accuracy": 0.9}}
+    assert module.under_patience(record, 2) == {"epochs": 6, "best_epoch": 4, "validation_accuracy": 0.86,
+                                                "seconds": 60.0, "test_accuracy": 0.9, "same_weights": True}
+    early = module.under_patience(record, 1)
+    assert early["test_accuracy"] is None and early["validation_accuracy"] == 0.85 and early["seconds"] == 30.0
