@@ -29,10 +29,9 @@ from elmo_lib.commands import (
 from elmo_lib.config import PROFILES, DataConfig
 from elmo_lib.names import EXTRAS
 from elmo_lib.data import DataError
-from elmo_lib.errors import CheckpointError, TrainingError
+from elmo_lib.errors import CheckpointError, ReplicateError, TrainingError
 from elmo_lib.predict import PredictError
 from elmo_lib.plugins import mixing_modes, static_rows
-from elmo_lib.replicates import ReplicateError, join_command, replicate_command
 from elmo_lib.report_build import write_results
 
 __all__ = ["build_parser", "main", "positive_int", "profile_name", "profile_overrides", "write_results"]
@@ -60,6 +59,18 @@ def _add_profile_arguments(parser: argparse.ArgumentParser, default_profile: str
     parser.add_argument("--data-dir", help="folder with train.csv and test.csv (default: $AG_NEWS_DIR or data/ag_news)")
     parser.add_argument("--artifacts", help="artifacts folder (default: $ELMO_ARTIFACTS or <project>/artifacts); "
                         "results go under <stage>/<key>/")
+
+
+def replicate_command(args: argparse.Namespace) -> int:
+    """`elmo-lib replicate NUMBER` (elmo_lib.replicates, imported when run: it needs torch)."""
+    from elmo_lib.replicates import replicate_command as run
+    return run(args)
+
+
+def join_command(args: argparse.Namespace) -> int:
+    """`elmo-lib join-replicates` (elmo_lib.replicates, imported when run)."""
+    from elmo_lib.replicates import join_command as run
+    return run(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

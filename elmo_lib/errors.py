@@ -7,3 +7,8 @@ class CheckpointError(RuntimeError):
 
 class TrainingError(RuntimeError):
     """Training that cannot go on (a loss that is no longer a finite number); the message names the settings."""
+
+
+class ReplicateError(ValueError):
+    """Replicate records that cannot be made or joined (replicate 1 asked of `elmo-lib replicate`, another profile,
+    other rows, a replicate twice or missing); the message names the file or the fix."""

@@ -21,15 +21,12 @@ import numpy as np
 
 from elmo_lib import stage_log
 from elmo_lib.comparisons import planned_comparisons, planned_pairs
+from elmo_lib.errors import ReplicateError
 from elmo_lib.evidence import SCHEMA, bilm_perplexities, chosen_settings, machine, row_evidence
 from elmo_lib.io import read_json
 from elmo_lib.pipeline.experiments import replicate_overrides
 from elmo_lib.pipeline.plan import row_stages, stages
 from elmo_lib.provenance import cpu_model, git_commit, git_dirty
-
-
-class ReplicateError(ValueError):
-    """Replicate records that cannot be joined (another profile, other rows, a replicate twice or missing)."""
 
 
 def record_path(benchmarks: Path, profile: str, number: int) -> Path:

@@ -8,7 +8,8 @@ from elmo_lib.answer_page import answer, spread_frame, spread_record
 from elmo_lib.cli import main
 from elmo_lib.config import get_profile
 from elmo_lib.headline import SPREAD_BEGIN, SPREAD_END, spread_block
-from elmo_lib.replicates import ReplicateError, join, read_records
+from elmo_lib.errors import ReplicateError
+from elmo_lib.replicates import join, read_records
 from elmo_lib.study import Study
 
 
@@ -88,8 +89,8 @@ def test_the_spread_record_is_read_quoted_by_the_answer_and_shown_in_the_readme(
     assert spread_record("cpu", tmp_path)["path"] == "benchmarks/results_cpu-complete.json"  # one run wins
 
 
-def test_replicate_one_is_refused_by_the_replicate_command(capsys):
-    assert main(["replicate", "1", "--profile", "smoke"]) == 2
+def test_replicate_one_is_refused_by_the_replicate_command(capsys, tmp_path):
+    assert main(["replicate", "1", "--profile", "smoke", "--artifacts", str(tmp_path)]) == 2
     assert "replicate 1 is the profile's own run" in capsys.readouterr().err
 
 
