@@ -14,19 +14,17 @@ The report of a one-replicate run quotes the joined record's sds (answer_page.sp
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
 
-from elmo_lib import stage_log
 from elmo_lib.comparisons import planned_comparisons, planned_pairs
 from elmo_lib.errors import ReplicateError
 from elmo_lib.evidence import SCHEMA, bilm_perplexities, chosen_settings, machine, row_evidence
 from elmo_lib.io import read_json
 from elmo_lib.pipeline.experiments import replicate_overrides
 from elmo_lib.pipeline.plan import row_stages, stages
-from elmo_lib.provenance import cpu_model, git_commit, git_dirty
+from elmo_lib.provenance import git_commit, git_dirty
 
 
 def record_path(benchmarks: Path, profile: str, number: int) -> Path:
@@ -40,22 +38,9 @@ def compute_replicate(study, number: int, say=print) -> dict[str, float]:
     "replicate_<number>/<stage>"; return each stage's seconds (0.0 for a cached one)."""
     replicate = study.replicate(number)
     plan = {stage.name: stage for stage in stages(replicate.profile)}
-    names = row_stages(replicate.profile)
-    seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(study.root)
-    for index, name in enumerate(names, start=1):
-        if replicate._holds(plan[name]):
-            seconds[name] = 0.0
-            continue
-        say(f"[{index}/{len(names)}] replicate {number}, {name}: {plan[name].what} ...")
-        started = time.perf_counter()
-        replicate._run(plan[name])
-        seconds[name] = round(time.perf_counter() - started, 1)
-        after = stage_log.artifacts_present(study.root)
-        stage_log.append(study.root, {"run": run, "profile": study.profile.name, "stage": f"replicate_{number}/{name}",
-                                      "seconds": seconds[name], "created": sorted(after - before), "cpu": cpu_model()})
-        before = after
-        say(f"[{index}/{len(names)}] replicate {number}, {name}: done in {seconds[name]:,.1f} s")
-    return seconds
+    needed = [plan[name] for name in row_stages(replicate.profile)]
+    missing = {stage.name for stage in needed if not replicate._holds(stage)}
+    return replicate.compute_logged(needed, missing, say, prefix=f"replicate_{number}/")
 
 
 def replicate_record(study, number: int, seconds: dict[str, float]) -> dict:

@@ -94,26 +94,35 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
                 f", about {_minutes(guess[stage.name][0])} ({guess[stage.name][1]})" if stage.name in guess
                 else ", no estimate (never computed in this folder's log or the committed results file)")
             say(f"  {number:>2}. {stage.name}: {state}{estimate}")
-        seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(self.root)
-        for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it
-            if stage.name not in missing:  # read while the plan was made
-                seconds[stage.name] = 0.0
-                continue
-            say(f"[{number}/{len(plan)}] {stage.name}: {stage.what} ...")
-            started = time.perf_counter()
-            self._run(stage)
-            seconds[stage.name] = round(time.perf_counter() - started, 1)
-            after = stage_log.artifacts_present(self.root)
-            stage_log.append(self.root, {"run": run, "profile": self.profile.name, "stage": stage.name,
-                                         "seconds": seconds[stage.name], "created": sorted(after - before),
-                                         "cpu": cpu_model()})
-            before = after
-            estimate = f" (estimate {_minutes(guess[stage.name][0])})" if stage.name in guess else ""
-            say(f"[{number}/{len(plan)}] {stage.name}: done in {seconds[stage.name]:,.1f} s{estimate}")
+        seconds = self.compute_logged(plan, missing, say, guess)
         if missing:
             say("estimated against actual: " + "; ".join(
                 f"{name} {_minutes(guess[name][0]) if name in guess else '–'} → {_minutes(seconds[name])}"
                 for name in missing))
+        return seconds
+
+    def compute_logged(self, plan, missing, say=print, guess=None, prefix: str = "") -> dict[str, float]:
+        """Compute, in plan order, the stages of `plan` named in `missing` (the others count 0.0 s: read while the
+        plan was made), with a line as each starts and ends (its estimate from `guess` where known), each logged in
+        the stage log as `prefix` + its name with the artifacts it wrote; return every stage's seconds."""
+        guess = guess or {}
+        seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(self.root)
+        shown = prefix.replace("_", " ").rstrip("/") + ", " if prefix else ""
+        for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it
+            if stage.name not in missing:
+                seconds[stage.name] = 0.0
+                continue
+            say(f"[{number}/{len(plan)}] {shown}{stage.name}: {stage.what} ...")
+            started = time.perf_counter()
+            self._run(stage)
+            seconds[stage.name] = round(time.perf_counter() - started, 1)
+            after = stage_log.artifacts_present(self.root)
+            stage_log.append(self.root, {"run": run, "profile": self.profile.name, "stage": prefix + stage.name,
+                                         "seconds": seconds[stage.name], "created": sorted(after - before),
+                                         "cpu": cpu_model()})
+            before = after
+            estimate = f" (estimate {_minutes(guess[stage.name][0])})" if stage.name in guess else ""
+            say(f"[{number}/{len(plan)}] {shown}{stage.name}: done in {seconds[stage.name]:,.1f} s{estimate}")
         return seconds
 
     def _holds(self, stage) -> bool:
