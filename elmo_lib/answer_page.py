@@ -89,17 +89,27 @@ def planned_frame(planned: list[dict], compact: bool = False) -> pd.DataFrame:
     return frame.drop(columns=["why", "McNemar p"]) if compact and rows else frame
 
 
+def _replicate_table(rows: list[tuple[str, str, list[float], list[float]]]) -> pd.DataFrame:
+    """Return the replicate table from (label, biLM start, test accuracies, validation accuracies) per row: mean ± sd
+    of test accuracy over the replicates (sd NaN at one replicate), each replicate's test accuracy, and the mean
+    validation accuracy."""
+    frame = []
+    for name, start, test, validation in rows:
+        test = np.asarray(test, dtype=float)
+        frame.append({"model": name, "biLM start": start, "mean test accuracy": test.mean(),
+                      "sd": test.std(ddof=1) if len(test) > 1 else np.nan,
+                      **{f"replicate {i}": value for i, value in enumerate(test, start=1)},
+                      "mean validation accuracy": float(np.mean(validation))})
+    return pd.DataFrame(frame).set_index("model").round(4)
+
+
 def replicate_frame(replicates: list[dict[str, dict]]) -> pd.DataFrame:
-    """Return per row: where its biLM started, mean ± sd of test accuracy over the replicates of the whole pipeline,
-    each replicate's test accuracy, and the mean validation accuracy."""
-    rows = []
-    for key, record in replicates[0].items():
-        test = np.array([r[key]["test"]["accuracy"] for r in replicates])
-        rows.append({"model": label(key, record), "biLM start": bilm_start(record),
-                     "mean test accuracy": test.mean(), "sd": test.std(ddof=1) if len(test) > 1 else np.nan,
-                     **{f"replicate {i}": value for i, value in enumerate(test, start=1)},
-                     "mean validation accuracy": np.mean([r[key]["validation"]["accuracy"] for r in replicates])})
-    return pd.DataFrame(rows).set_index("model").round(4)
+    """Return per row of this run's replicates: where its biLM started, mean ± sd of test accuracy over the
+    replicates of the whole pipeline, each replicate's test accuracy, and the mean validation accuracy."""
+    return _replicate_table([(label(key, record), bilm_start(record),
+                              [r[key]["test"]["accuracy"] for r in replicates],
+                              [r[key]["validation"]["accuracy"] for r in replicates])
+                             for key, record in replicates[0].items()])
 
 
 def spread_record(profile_name: str, benchmarks=None) -> dict | None:
@@ -120,16 +130,11 @@ def spread_record(profile_name: str, benchmarks=None) -> dict | None:
 
 
 def spread_frame(spread: dict) -> pd.DataFrame:
-    """Return per row of a multi-replicate record (spread_record): where its biLM started, the mean ± sd of test
-    accuracy over the replicates, each replicate's test accuracy, and the mean validation accuracy."""
-    rows = []
-    for key, row in spread["rows"].items():
-        start = bilm_start({"settings": {"arm": row["arm"], "bilm_start": row["bilm_start"]}})
-        rows.append({"model": row["label"], "biLM start": start, "mean test accuracy": row["test_mean"],
-                     "sd": row["test_sd"],
-                     **{f"replicate {i}": value for i, value in enumerate(row["test_accuracy"], start=1)},
-                     "mean validation accuracy": float(np.mean(row["validation_accuracy"]))})
-    return pd.DataFrame(rows).set_index("model").round(4)
+    """Return per row of a multi-replicate record (spread_record) the same table as replicate_frame: where its biLM
+    started, the mean ± sd of test accuracy over the replicates, each replicate's test accuracy, and the mean
+    validation accuracy."""
+    return _replicate_table([(row["label"], bilm_start({"settings": {"arm": row["arm"], "bilm_start": row["bilm_start"]}}),
+                              row["test_accuracy"], row["validation_accuracy"]) for row in spread["rows"].values()])
 
 
 def not_run_sentence(study, section: str) -> str:

@@ -10,6 +10,15 @@ from elmo_lib.vocab import Vocabulary
 TINY_BILM = BiLMConfig(embed_dim=8, hidden=16, layers=2, dropout=0.1, softmax="adaptive", cutoffs=(20, 40),
                        embed_init=None)
 
+# Smoke-profile overrides that run every stage of a replicate in seconds on the tiny_dir corpus: SVD and skip-gram
+# rows, two ELMo modes from one biLM, no extra stage.
+TINY_REPLICATED_STUDY = {
+    "svd.windows": [2], "svd.dim": 4, "skipgram.windows": [2], "skipgram.dim": 8, "skipgram.epochs": 2,
+    "vocab.min_freq": 1, "classifier.max_epochs": 1, "classifier.hidden": 8, "bilm.embed_dim": 8, "bilm.hidden": 8,
+    "bilm.cutoffs": [8, 16], "pretrain.epochs": 1, "elmo.modes": ["trainable", "frozen"], "elmo.concat_modes": [],
+    "elmo.scratch_modes": [], "elmo.finetune_lr_scale": None, "static_methods": ["svd", "skipgram"],
+    "learning_curve": []}
+
 
 def tiny_corpus(n_train: int = 96, seed: int = 0) -> Corpus:
     """Return a synthetic corpus whose class shows in its first word, with varied lengths."""

@@ -11,6 +11,7 @@ from elmo_lib.headline import SPREAD_BEGIN, SPREAD_END, spread_block
 from elmo_lib.errors import ReplicateError
 from elmo_lib.replicates import join, read_records
 from elmo_lib.study import Study
+from tests.elmo_helpers import TINY_REPLICATED_STUDY
 
 
 def _row(label, arm, val, test, start=None):
@@ -96,11 +97,7 @@ def test_replicate_one_is_refused_by_the_replicate_command(capsys, tmp_path):
 
 @pytest.mark.integration
 def test_the_replicate_command_writes_what_the_study_computes_for_that_replicate(tiny_dir, tmp_path):
-    overrides = {"svd.windows": [2], "svd.dim": 4, "skipgram.windows": [2], "skipgram.dim": 8, "skipgram.epochs": 2,
-                 "vocab.min_freq": 1, "classifier.max_epochs": 1, "classifier.hidden": 8, "bilm.embed_dim": 8,
-                 "bilm.hidden": 8, "bilm.cutoffs": [8, 16], "pretrain.epochs": 1, "elmo.modes": ["trainable", "frozen"],
-                 "elmo.concat_modes": [], "elmo.scratch_modes": [], "elmo.finetune_lr_scale": None,
-                 "static_methods": ["svd", "skipgram"], "learning_curve": []}
+    overrides = TINY_REPLICATED_STUDY
     path, artifacts = tmp_path / "replicate_2.json", tmp_path / "artifacts"
     argv = ["replicate", "2", "--profile", "smoke", "--data-dir", str(tiny_dir), "--artifacts", str(artifacts),
             "--json", str(path), *[x for key, value in overrides.items() for x in ("--set", f"{key}={value!r}")]]

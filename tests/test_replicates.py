@@ -12,6 +12,7 @@ from elmo_lib.pipeline.experiments import REPLICATED_SEEDS, replicate_overrides
 from elmo_lib.pipeline.plan import stages
 from elmo_lib.stage_log import made_twice
 from elmo_lib.study import Study
+from tests.elmo_helpers import TINY_REPLICATED_STUDY
 
 
 def test_replicate_one_is_the_profile_and_each_other_moves_every_seed():
@@ -68,12 +69,7 @@ def test_planned_comparisons_over_replicates_take_the_largest_mcnemar_p_and_pair
 
 @pytest.mark.integration
 def test_a_replicate_changes_the_bilm_and_the_vectors_and_is_cached_apart(tiny_dir, tmp_path):
-    overrides = {"data.data_dir": str(tiny_dir), "svd.windows": [2], "svd.dim": 4, "skipgram.windows": [2],
-                 "skipgram.dim": 8, "skipgram.epochs": 2, "vocab.min_freq": 1, "classifier.max_epochs": 1,
-                 "classifier.hidden": 8, "bilm.embed_dim": 8, "bilm.hidden": 8, "bilm.cutoffs": [8, 16],
-                 "pretrain.epochs": 1, "elmo.modes": ["trainable", "frozen"], "elmo.concat_modes": [],
-                 "elmo.scratch_modes": [], "elmo.finetune_lr_scale": None, "static_methods": ["svd", "skipgram"],
-                 "learning_curve": [], "extras": [], "replicates": 2}
+    overrides = {**TINY_REPLICATED_STUDY, "data.data_dir": str(tiny_dir), "extras": [], "replicates": 2}
     study = Study(get_profile("smoke", overrides), tmp_path)
     seconds = study.compute_all(say=lambda line: None)
     first, second = study.replicate(1), study.replicate(2)
