@@ -70,6 +70,9 @@ def answer(replicates: list[dict[str, dict]], planned: list[dict], alpha: float 
         lines.append(f"- Spread: not measured in this run (one replicate). The committed {spread['replicates']}-replicate "
                      f"record ({spread['path']}, commit {spread['git_commit'][:7]}) measured a row's test-accuracy sd "
                      f"of {_points(min(sds))} to {_points(max(sds))}.")
+        if spread.get("comparisons") and "verdict" in spread["comparisons"][0]:
+            from elmo_lib.headline import replicate_verdict
+            lines.append(f"- {replicate_verdict(spread['comparisons'])}")
     else:
         lines.append("- Spread: not measured in this run (one replicate of the pipeline), and no multi-replicate "
                      "record is committed for this profile; the intervals above hold the test set's noise alone.")

@@ -16,7 +16,7 @@ family-wise level 1 - α/m (m planned comparisons) excludes zero. Every "best" i
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.stats import binomtest, t as student_t
 
 from elmo_lib.registry import SCRATCH_SUFFIX, label
 
@@ -61,6 +61,21 @@ def exact_mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> tuple[float, 
     if only_a + only_b == 0:
         return 1.0, 0, 0
     return float(binomtest(only_a, only_a + only_b, 0.5).pvalue), only_a, only_b
+
+
+def replicate_t_test(differences: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Return (low, high, p) of a one-sample t-test of per-replicate differences against zero: the `level` t-interval
+    of their mean and the two-sided p, on n - 1 degrees of freedom. It measures the pipeline's randomness on one test
+    set (each replicate's paired bootstrap carries the test set's). Where every difference is the same, the interval
+    is that value and p is 0 (1 at zero). Raise ValueError below two replicates."""
+    values = np.asarray(differences, dtype=float)
+    if len(values) < 2:
+        raise ValueError(f"a t-test over replicates needs two or more, got {len(values)}")
+    mean, error = float(values.mean()), float(values.std(ddof=1) / np.sqrt(len(values)))
+    if error == 0.0:
+        return mean, mean, 0.0 if mean != 0.0 else 1.0
+    half = float(student_t.ppf(0.5 + level / 2, len(values) - 1)) * error
+    return mean - half, mean + half, float(2 * student_t.sf(abs(mean) / error, len(values) - 1))
 
 
 def holm(pvalues: list[float]) -> list[float]:

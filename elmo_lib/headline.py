@@ -92,19 +92,42 @@ def spread_block(spread: dict) -> str:
         values = " | ".join(f"{v:.4f}" for v in row["test_accuracy"])
         lines.append(f"| {row['label']} | {row['test_mean']:.4f} ± {row['test_sd']:.4f} | {values} |")
     comparisons = spread.get("comparisons") or []
+    tested = bool(comparisons) and "t_p_holm" in comparisons[0]
     if comparisons:
-        lines += ["", f"| planned comparison | difference (points), mean ± sd | {each} |",
-                  "| --- | --- |" + " --- |" * len(numbers)]
+        extra = " t-test over the replicates, Holm p | verdict |" if tested else ""
+        lines += ["", f"| planned comparison | difference (points), mean ± sd | {each} |{extra}",
+                  "| --- | --- |" + " --- |" * (len(numbers) + 2 * tested)]
         for e in comparisons:
             values = " | ".join(f"{100 * d:+.2f}" for d in e["differences"])
+            verdict = f" {e['t_p_holm']:.2g} | {e['verdict']} |" if tested else ""
             lines.append(f"| {e['a_label']} − {e['b_label']} | {100 * e['mean']:+.2f} ± {100 * e['sd']:.2f} | "
-                         f"{values} |")
+                         f"{values} |{verdict}")
     sds = [100 * row["test_sd"] for row in spread["rows"].values()]
     moved = f"A row's test accuracy moves by an sd of {min(sds):.2f} to {max(sds):.2f} points over the replicates"
     if comparisons:
         apart = [100 * e["sd"] for e in comparisons]
         moved += f"; a planned difference, by {min(apart):.2f} to {max(apart):.2f} points"
-    return "\n".join(lines + ["", moved + ".", "", SPREAD_END])
+    sentences = [moved + "."]
+    if tested:
+        sentences.append(replicate_verdict(comparisons))
+    return "\n".join(lines + ["", " ".join(sentences), "", SPREAD_END])
+
+
+def replicate_verdict(comparisons: list[dict]) -> str:
+    """Return the sentences that sort the planned comparisons by their verdict over the replicates (comparisons_over:
+    a Holm-corrected t-test, "no difference" within one sd, "not resolved" between) and say what the test leaves
+    out."""
+    def named(verdict: str) -> str:
+        found = [f"{e['a_label']} − {e['b_label']} ({100 * e['mean']:+.2f})" for e in comparisons
+                 if e["verdict"] == verdict]
+        return "; ".join(found) if found else "none"
+    n = len(comparisons[0]["differences"])
+    freedom = f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
+    return (f"Over the {n} replicates (a t-test of each planned difference on {freedom}, "
+            f"Holm-corrected over the {len(comparisons)}, its family-wise interval excluding zero), distinguishable: "
+            f"{named('distinguishable')}. No difference (the mean within one sd of zero): {named('no difference')}. "
+            f"Not resolved (larger than its sd, but {n} replicates do not exclude zero): {named('not resolved')}. "
+            "The test carries the pipeline's randomness on one test set, not the test set's own noise.")
 
 
 def plot_headline(results: dict, path: str | Path | None = None, ax=None):

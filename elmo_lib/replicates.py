@@ -5,10 +5,15 @@ committed record, then joined into the profile's spread record.
         schema 2; profile, replicate, seeds (how replicate 2's seeds differ from replicate 1's), commit, machine;
         rows (as in results_<profile>.json, one replicate), chosen, frozen_lambda, perplexities,
         planned_comparisons (this replicate's test documents alone), stage_seconds, wall_seconds
-    elmo-lib replicate join --profile cpu -> benchmarks/replicates_cpu.json
+    elmo-lib join-replicates --profile cpu -> benchmarks/replicates_cpu.json
         replicate 1 from benchmarks/results_<profile>.json (a one-replicate run), the others from their records:
         per row the validation and test accuracy of every replicate, their mean and sd; per planned comparison
-        (pairs chosen on the mean validation accuracy) each replicate's test-accuracy difference, mean and sd
+        (pairs chosen on the mean validation accuracy) each replicate's test-accuracy difference, mean and sd, and a
+        t-test of the differences over the replicates with Holm's correction over the planned family, and a verdict:
+        "distinguishable" when the Holm p is below α and the family-wise (1 - α/m) t-interval excludes zero (the
+        rule of elmo_lib.comparisons, applied to the replicates' spread instead of the test documents'); "no
+        difference" when the mean difference is within its sd over the replicates; else "not resolved" (larger
+        than its sd, but too few replicates to exclude zero)
 
 The report of a one-replicate run quotes the joined record's sds (answer_page.spread_record).
 """
@@ -18,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from elmo_lib.comparisons import planned_comparisons, planned_pairs
+from elmo_lib.comparisons import ALPHA, holm, planned_comparisons, planned_pairs, replicate_t_test
 from elmo_lib.errors import ReplicateError
 from elmo_lib.evidence import SCHEMA, bilm_perplexities, chosen_settings, machine, row_evidence
 from elmo_lib.io import read_json
@@ -63,9 +68,9 @@ def replicate_record(study, number: int, seconds: dict[str, float]) -> dict:
 def join(records: list[dict]) -> dict:
     """Return the spread record of one profile from one-replicate records (replicate 1: a results file with
     "replicates": 1; replicate k > 1: its replicate record): every row's validation and test accuracy per replicate
-    with their mean and sd, and each planned comparison's per-replicate test-accuracy difference with its mean and
-    sd, the pairs chosen on the mean validation accuracy. Raise ReplicateError when they are not replicates 1..n of
-    one profile's rows."""
+    with their mean and sd, and each planned comparison's per-replicate test-accuracy difference with its mean, sd
+    and t-test over the replicates (comparisons_over), the pairs chosen on the mean validation accuracy. Raise
+    ReplicateError when they are not replicates 1..n of one profile's rows."""
     numbers = [r.get("replicate", 1 if r.get("replicates") == 1 else None) for r in records]
     if None in numbers:
         raise ReplicateError("a record that is neither a one-replicate results file nor a replicate record")
@@ -100,9 +105,12 @@ def join(records: list[dict]) -> dict:
             "wall_seconds": [r["wall_seconds"] for r in ordered]}
 
 
-def comparisons_over(rows: dict[str, dict]) -> list[dict]:
+def comparisons_over(rows: dict[str, dict], alpha: float = ALPHA) -> list[dict]:
     """Return the planned pairs of `rows` (a joined record's rows; best static row by mean validation accuracy), each
-    with its test-accuracy difference per replicate, their mean and sd."""
+    with its test-accuracy difference per replicate, their mean and sd, and with two replicates or more a t-test over
+    them: its 95 % interval, the family-wise (1 - alpha/m) interval, p, Holm's p over the m planned pairs,
+    "distinguishable" (Holm p below alpha and the family-wise interval excluding zero) and the verdict:
+    "distinguishable", "no difference" (|mean| within one sd) or "not resolved" (neither)."""
     records = {key: {"validation": {"accuracy": row["validation_mean"]}, "settings": {"arm": row["arm"]}}
                for key, row in rows.items()}
     entries = []
@@ -111,6 +119,18 @@ def comparisons_over(rows: dict[str, dict]) -> list[dict]:
         entries.append({"a": a, "b": b, "a_label": rows[a]["label"], "b_label": rows[b]["label"], "why": why,
                         "differences": differences, "mean": float(np.mean(differences)),
                         "sd": float(np.std(differences, ddof=1)) if len(differences) > 1 else None})
+    if entries and len(entries[0]["differences"]) > 1:
+        m = len(entries)
+        for entry in entries:
+            low, high, p = replicate_t_test(entry["differences"])
+            wide_low, wide_high, _ = replicate_t_test(entry["differences"], level=1 - alpha / m)
+            entry.update({"t_interval": [low, high], "t_interval_familywise": [wide_low, wide_high], "t_p": p})
+        for entry, adjusted in zip(entries, holm([e["t_p"] for e in entries])):
+            low, high = entry["t_interval_familywise"]
+            apart = bool(adjusted < alpha and (low > 0 or high < 0))
+            verdict = "distinguishable" if apart else "no difference" if abs(entry["mean"]) <= entry["sd"] else \
+                "not resolved"
+            entry.update({"t_p_holm": adjusted, "distinguishable": apart, "verdict": verdict})
     return entries
 
 
@@ -161,7 +181,8 @@ def replicate_command(args) -> int:
 
 def join_command(args) -> int:
     """`elmo-lib join-replicates`: join replicate 1 (benchmarks/results_<profile>.json) and the committed replicate
-    records into benchmarks/replicates_<profile>.json and print each row's mean ± sd; return the exit code."""
+    records into benchmarks/replicates_<profile>.json and print each row's mean ± sd and each planned comparison's
+    mean difference with its verdict over the replicates; return the exit code."""
     from elmo_lib.commands import profile_name
     from elmo_lib.io import write_json
     name, folder = profile_name(args), benchmarks_folder()
@@ -173,4 +194,7 @@ def join_command(args) -> int:
         values = " ".join(f"{v:.4f}" for v in row["test_accuracy"])
         sd = f"{row['test_sd']:.4f}" if row["test_sd"] is not None else "–"
         print(f"  {key}: test {row['test_mean']:.4f} ± {sd} ({values})")
+    for e in joined["comparisons"]:
+        verdict = f", t-test Holm p {e['t_p_holm']:.3g}: {e['verdict']}" if "verdict" in e else ""
+        print(f"  {e['a']} - {e['b']}: {100 * e['mean']:+.2f} points{verdict}")
     return 0

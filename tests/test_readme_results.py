@@ -59,6 +59,11 @@ def test_the_readme_spread_block_is_made_from_the_committed_replicates_and_its_n
         assert any(abs(shown - value) <= 5e-5 for value in known), f"{shown} is in no field of replicates_cpu.json"
     for shown in [*points, *sds]:  # differences and their sds, in points
         assert any(abs(shown - 100 * value) <= 5e-3 for value in known), f"{shown} points: in no field"
+    comparisons = read_json(ROOT / "benchmarks" / "replicates_cpu.json")["comparisons"]
+    verdicts = re.findall(r"\| ([\d.e+-]+) \| (distinguishable|no difference|not resolved) \|", block)
+    assert len(verdicts) == len(comparisons)
+    for (shown, verdict), e in zip(verdicts, comparisons):  # Holm p to 2 significant figures, and its verdict
+        assert (shown, verdict) == (f"{e['t_p_holm']:.2g}", e["verdict"])
 
 
 def test_the_cpu_kinds_figures_in_the_readme_are_in_their_record():

@@ -6,6 +6,7 @@ import pytest
 
 from elmo_lib.answer_page import answer, spread_frame, spread_record
 from elmo_lib.cli import main
+from elmo_lib.comparisons import replicate_t_test
 from elmo_lib.config import get_profile
 from elmo_lib.headline import SPREAD_BEGIN, SPREAD_END, spread_block
 from elmo_lib.errors import ReplicateError
@@ -46,7 +47,37 @@ def test_join_gives_every_row_its_replicates_mean_and_sd_and_pairs_on_mean_valid
     assert (entry["a"], entry["b"]) == ("elmo_trainable", "svd")
     assert entry["differences"] == pytest.approx([0.02, -0.02, 0.02])
     assert entry["mean"] == pytest.approx(0.02 / 3) and entry["sd"] == pytest.approx(0.0230940108)
+    # t = mean / (sd / sqrt 3) = 0.5 on 2 degrees of freedom, where P(|T| > t) = 1 - t / sqrt(t^2 + 2) = 2/3
+    assert entry["t_p"] == pytest.approx(2 / 3) and entry["t_p_holm"] == pytest.approx(2 / 3)
+    assert entry["t_interval"] == entry["t_interval_familywise"] and not entry["distinguishable"]  # m = 1
+    assert entry["verdict"] == "no difference"                          # |+0.67| points within its sd of 2.31
     assert joined["perplexities"]["bilm"] == [[401.0, 200.0], [402.0, 200.0], [403.0, 200.0]]
+
+
+def test_the_t_test_over_replicates_against_its_closed_form_on_two_degrees_of_freedom():
+    low, high, p = replicate_t_test([0.01, 0.02, 0.03])
+    # t = 0.02 / (0.01 / sqrt 3) = sqrt 12: p = 1 - sqrt(12 / 14); the 97.5 % quantile q solves q / sqrt(q^2 + 2) = 0.95
+    q = (0.95 ** 2 * 2 / (1 - 0.95 ** 2)) ** 0.5
+    assert p == pytest.approx(1 - (12 / 14) ** 0.5)
+    assert (low, high) == pytest.approx((0.02 - q * 0.01 / 3 ** 0.5, 0.02 + q * 0.01 / 3 ** 0.5))
+    assert replicate_t_test([0.01, 0.01]) == (0.01, 0.01, 0.0) and replicate_t_test([0.0, 0.0])[2] == 1.0
+    with pytest.raises(ValueError, match="two or more"):
+        replicate_t_test([0.01])
+
+
+def test_a_lead_kept_in_every_replicate_is_distinguishable_after_holm_and_the_readme_says_which():
+    records = [_replicate(n, (0.90, 0.90), (0.89, 0.89), (0.93, test)) for n, test in ((1, 0.95), (2, 0.96), (3, 0.94))]
+    spread = {**join(records), "path": "benchmarks/replicates_cpu.json"}
+    (entry,) = spread["comparisons"]
+    assert entry["distinguishable"] and entry["t_p_holm"] < 0.05 and entry["t_interval_familywise"][0] > 0
+    block = spread_block(spread)
+    assert "| +5.00 | +6.00 | +4.00 |" in block and "| distinguishable |" in block
+    assert ("Over the 3 replicates (a t-test of each planned difference on 2 degrees of freedom, Holm-corrected over "
+            "the 1, its family-wise interval excluding zero), distinguishable: ELMo, trainable λ (biLM from skip-gram "
+            "start) − SVD (+5.00). No difference (the mean within one sd of zero): none. Not resolved") in block
+    lead = [_replicate(n, (0.90, 0.90), (0.89, 0.89), (0.93, test)) for n, test in ((1, 0.95), (2, 0.91), (3, 0.94))]
+    (entry,) = join(lead)["comparisons"]                                # +5, +1, +4: above its sd, not apart
+    assert not entry["distinguishable"] and entry["verdict"] == "not resolved"
 
 
 def test_join_refuses_records_that_are_not_replicates_one_to_n_of_one_profile():
@@ -76,6 +107,7 @@ def test_the_spread_record_is_read_quoted_by_the_answer_and_shown_in_the_readme(
     text = answer([{}], [], spread=spread)
     assert ("The committed 3-replicate record (benchmarks/replicates_cpu.json, commit 3333333) measured a row's "
             "test-accuracy sd of 1.0 point to 1.5 points") in text
+    assert "- Over the 3 replicates (a t-test of each planned difference on 2 degrees of freedom" in text
     frame = spread_frame(spread)
     assert list(frame.columns) == ["biLM start", "mean test accuracy", "sd", "replicate 1", "replicate 2",
                                    "replicate 3", "mean validation accuracy"]
@@ -83,9 +115,11 @@ def test_the_spread_record_is_read_quoted_by_the_answer_and_shown_in_the_readme(
     block = spread_block(spread)
     assert block.startswith(SPREAD_BEGIN) and block.endswith(SPREAD_END)
     assert "| SVD | 0.9100 ± 0.0100 | 0.9000 | 0.9200 | 0.9100 |" in block
-    assert "| ELMo, trainable λ (biLM from skip-gram start) − SVD | +0.67 ± 2.31 | +2.00 | -2.00 | +2.00 |" in block
+    assert ("| ELMo, trainable λ (biLM from skip-gram start) − SVD | +0.67 ± 2.31 | +2.00 | -2.00 | +2.00 | 0.67 | "
+            "no difference |") in block
     assert ("A row's test accuracy moves by an sd of 1.00 to 1.53 points over the replicates; a planned difference, "
             "by 2.31 to 2.31 points.") in block
+    assert "distinguishable: none. No difference (the mean within one sd of zero): ELMo, trainable λ" in block
     (tmp_path / "results_cpu-complete.json").write_text(json.dumps({**records[1], "replicates": 3}))
     assert spread_record("cpu", tmp_path)["path"] == "benchmarks/results_cpu-complete.json"  # one run wins
 
