@@ -71,12 +71,28 @@ def answer(replicates: list[dict[str, dict]], planned: list[dict], alpha: float 
                      f"record ({spread['path']}, commit {spread['git_commit'][:7]}) measured a row's test-accuracy sd "
                      f"of {_points(min(sds))} to {_points(max(sds))}.")
         if spread.get("comparisons") and "verdict" in spread["comparisons"][0]:
-            from elmo_lib.headline import replicate_verdict
             lines.append(f"- {replicate_verdict(spread['comparisons'])}")
     else:
         lines.append("- Spread: not measured in this run (one replicate of the pipeline), and no multi-replicate "
                      "record is committed for this profile; the intervals above hold the test set's noise alone.")
     return "\n".join(lines)
+
+
+def replicate_verdict(comparisons: list[dict]) -> str:
+    """Return the sentences that sort the planned comparisons by their verdict over the replicates (comparisons_over:
+    a Holm-corrected t-test, "no difference" within one sd, "not resolved" between) and say what the test leaves
+    out."""
+    def named(verdict: str) -> str:
+        found = [f"{e['a_label']} − {e['b_label']} ({100 * e['mean']:+.2f})" for e in comparisons
+                 if e["verdict"] == verdict]
+        return "; ".join(found) if found else "none"
+    n = len(comparisons[0]["differences"])
+    freedom = f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
+    return (f"Over the {n} replicates (a t-test of each planned difference on {freedom}, "
+            f"Holm-corrected over the {len(comparisons)}, its family-wise interval excluding zero), distinguishable: "
+            f"{named('distinguishable')}. No difference (the mean within one sd of zero): {named('no difference')}. "
+            f"Not resolved (larger than its sd, but {n} replicates do not exclude zero): {named('not resolved')}. "
+            "The test carries the pipeline's randomness on one test set, not the test set's own noise.")
 
 
 def planned_frame(planned: list[dict], compact: bool = False) -> pd.DataFrame:

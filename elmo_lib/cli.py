@@ -124,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("number", type=positive_int, help="the replicate: every seed of the pipeline + NUMBER - 1")
     _add_profile_arguments(one)
     one.add_argument("--json", help="write the record here instead")
+    one.add_argument("--budget-minutes", type=float, default=None,
+                     help="start no stage after this many minutes: save the finished rows beside the record "
+                          "(replicate_N.partial/) for the same command to carry on (default: no budget)")
     one.set_defaults(func=replicate_command)
     joined = commands.add_parser("join-replicates", help="join replicate 1 (benchmarks/results_<profile>.json) and the "
                                                          "replicate records into benchmarks/replicates_<profile>.json")

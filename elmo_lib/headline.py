@@ -109,25 +109,9 @@ def spread_block(spread: dict) -> str:
         moved += f"; a planned difference, by {min(apart):.2f} to {max(apart):.2f} points"
     sentences = [moved + "."]
     if tested:
+        from elmo_lib.answer_page import replicate_verdict
         sentences.append(replicate_verdict(comparisons))
     return "\n".join(lines + ["", " ".join(sentences), "", SPREAD_END])
-
-
-def replicate_verdict(comparisons: list[dict]) -> str:
-    """Return the sentences that sort the planned comparisons by their verdict over the replicates (comparisons_over:
-    a Holm-corrected t-test, "no difference" within one sd, "not resolved" between) and say what the test leaves
-    out."""
-    def named(verdict: str) -> str:
-        found = [f"{e['a_label']} − {e['b_label']} ({100 * e['mean']:+.2f})" for e in comparisons
-                 if e["verdict"] == verdict]
-        return "; ".join(found) if found else "none"
-    n = len(comparisons[0]["differences"])
-    freedom = f"{n - 1} degree{'s' if n > 2 else ''} of freedom"
-    return (f"Over the {n} replicates (a t-test of each planned difference on {freedom}, "
-            f"Holm-corrected over the {len(comparisons)}, its family-wise interval excluding zero), distinguishable: "
-            f"{named('distinguishable')}. No difference (the mean within one sd of zero): {named('no difference')}. "
-            f"Not resolved (larger than its sd, but {n} replicates do not exclude zero): {named('not resolved')}. "
-            "The test carries the pipeline's randomness on one test set, not the test set's own noise.")
 
 
 def plot_headline(results: dict, path: str | Path | None = None, ax=None):

@@ -19,10 +19,16 @@ The report of a one-replicate run quotes the joined record's sds (answer_page.sp
 """
 from __future__ import annotations
 
+import shutil
+import signal
+import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from elmo_lib.carried import carry, partial_folder, save
 from elmo_lib.comparisons import ALPHA, holm, planned_comparisons, planned_pairs, replicate_t_test
 from elmo_lib.errors import ReplicateError
 from elmo_lib.evidence import SCHEMA, bilm_perplexities, chosen_settings, machine, row_evidence
@@ -30,6 +36,7 @@ from elmo_lib.io import read_json
 from elmo_lib.pipeline.experiments import replicate_overrides
 from elmo_lib.pipeline.plan import row_stages, stages
 from elmo_lib.provenance import git_commit, git_dirty
+from elmo_lib.registry import rows
 
 
 def record_path(benchmarks: Path, profile: str, number: int) -> Path:
@@ -37,22 +44,49 @@ def record_path(benchmarks: Path, profile: str, number: int) -> Path:
     return Path(benchmarks) / "records" / f"replicates_{profile}" / f"replicate_{number}.json"
 
 
-def compute_replicate(study, number: int, say=print) -> dict[str, float]:
+def compute_replicate(study, number: int, say=print, carried_from: Path | None = None, seconds=None,
+                      stop_before=None, carried_sittings: list | None = None) -> dict[str, float]:
     """Compute every stage the rows of replicate `number` of `study` are and need (its vectors, biLMs, layers and
     rows; what is cached is read), logging each computed one in the artifacts folder's stage log as
-    "replicate_<number>/<stage>"; return each stage's seconds (0.0 for a cached one)."""
-    replicate = study.replicate(number)
+    "replicate_<number>/<stage>"; return each stage's seconds (0.0 for a cached one), filled into `seconds` as they
+    finish where given. Between the inputs and the rows, the rows saved in `carried_from` (elmo_lib.carried) are
+    carried in where they were trained from the same inputs, and the sittings that trained them are appended to
+    `carried_sittings`. `stop_before()`, asked before each stage, may stop it short."""
+    replicate, seconds = study.replicate(number), {} if seconds is None else seconds
     plan = {stage.name: stage for stage in stages(replicate.profile)}
     needed = [plan[name] for name in row_stages(replicate.profile)]
-    missing = {stage.name for stage in needed if not replicate._holds(stage)}
-    return replicate.compute_logged(needed, missing, say, prefix=f"replicate_{number}/")
+    row_names = set(rows(replicate.profile))
+    missing = {stage.name for stage in needed if stage.name not in row_names and not replicate._holds(stage)}
+    prefix = f"replicate_{number}/"
+    replicate.compute_logged(needed, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
+    if missing - set(seconds):
+        return seconds                                                # stopped before the rows' inputs were done
+    partial = carry(replicate, number, carried_from, say) if carried_from else None
+    if partial is not None and carried_sittings is not None:
+        carried_sittings.extend(partial["sittings"])
+    missing = {stage.name for stage in needed if stage.name in row_names and not replicate._holds(stage)}
+    return replicate.compute_logged(needed, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
 
 
-def replicate_record(study, number: int, seconds: dict[str, float]) -> dict:
-    """Return the record of replicate `number` of `study` (its rows computed) with each stage's `seconds`."""
+def sitting(seconds: dict[str, float]) -> dict:
+    """Return this sitting's part of a replicate: commit, machine, and the seconds of each stage it computed."""
+    return {"git_commit": git_commit(), "git_dirty": git_dirty(), "machine": machine(),
+            "stage_seconds": {name: value for name, value in seconds.items() if value > 0}}
+
+
+def replicate_record(study, number: int, seconds: dict[str, float], earlier: list[dict] | None = None) -> dict:
+    """Return the record of replicate `number` of `study` (its rows computed) with each stage's `seconds` in this
+    sitting and the `earlier` sittings whose rows it carried (elmo_lib.carried): a carried row's seconds are those
+    of the sitting that trained it, and wall_seconds sums what every sitting computed."""
     replicate = study.replicate(number)
     results = replicate.results()
     labels = study.corpus.test.labels
+    sittings = [*(earlier or []), sitting(seconds)]
+    stage_seconds = dict(seconds)
+    for before in earlier or []:
+        for name, value in before["stage_seconds"].items():
+            if name in rows(study.profile) and not stage_seconds.get(name):
+                stage_seconds[name] = value
     return {"schema": SCHEMA, "profile": study.profile.name, "replicate": number,
             "seeds": replicate_overrides(study.profile, number), "git_commit": git_commit(), "git_dirty": git_dirty(),
             "machine": machine(),
@@ -62,7 +96,8 @@ def replicate_record(study, number: int, seconds: dict[str, float]) -> dict:
             else [],
             "perplexities": {name: [values] for name, values in bilm_perplexities(replicate).items()},
             "planned_comparisons": planned_comparisons(results, labels),
-            "stage_seconds": seconds, "wall_seconds": round(sum(seconds.values()), 1)}
+            "stage_seconds": stage_seconds, "sittings": sittings,
+            "wall_seconds": round(sum(sum(s["stage_seconds"].values()) for s in sittings), 1)}
 
 
 def join(records: list[dict]) -> dict:
@@ -168,15 +203,65 @@ def replicate_command(args) -> int:
     if args.number > get_profile(name, overrides).replicates:
         overrides = {**overrides, "replicates": args.number}
     study = Study(get_profile(name, overrides), _artifacts(args), overrides)
-    seconds = compute_replicate(study, args.number)
     path = Path(args.json) if args.json else record_path(benchmarks_folder(), name, args.number)
+    folder, seconds, started = partial_folder(path), {}, time.perf_counter()
+    budget = None if args.budget_minutes is None else 60 * args.budget_minutes
+    over = (lambda: time.perf_counter() - started >= budget) if budget is not None else None
+    earlier: list[dict] = []                                          # the sittings whose rows were carried in
+    try:
+        with _terminate_as_interrupt():
+            compute_replicate(study, args.number, carried_from=folder, seconds=seconds, stop_before=over,
+                              carried_sittings=earlier)
+    except KeyboardInterrupt:
+        _save_partial(study, args.number, folder, seconds, "interrupted", earlier)
+        return 130
+    replicate, row_names = study.replicate(args.number), set(rows(study.profile))
+    if any(not replicate._holds(stage) for stage in stages(replicate.profile) if stage.name in row_names):
+        _save_partial(study, args.number, folder, seconds, f"stopped: its budget of {args.budget_minutes} min is spent",
+                      earlier)
+        return 3
     path.parent.mkdir(parents=True, exist_ok=True)
-    record = replicate_record(study, args.number, seconds)
+    record = replicate_record(study, args.number, seconds, earlier)
     write_json(path, record)
+    if folder.exists():
+        shutil.rmtree(folder)
+        print(f"{folder}: removed (its rows are in the record)")
     tests = ", ".join(f"{key} {row['test_accuracy'][0]:.4f}" for key, row in record["rows"].items())
-    print(f"replicate {args.number} of profile {name} written to {path} ({record['wall_seconds']:,.0f} s computing): "
-          f"test accuracy {tests}")
+    over_sittings = f" over {len(record['sittings'])} sittings" if len(record["sittings"]) > 1 else ""
+    print(f"replicate {args.number} of profile {name} written to {path} ({record['wall_seconds']:,.0f} s computing"
+          f"{over_sittings}): test accuracy {tests}")
     return 0
+
+
+def _save_partial(study, number: int, folder: Path, seconds: dict[str, float], why: str,
+                  earlier: list[dict]) -> None:
+    """Save replicate `number`'s finished rows into `folder` (elmo_lib.carried), with the `earlier` sittings whose
+    rows were carried in and this one, and say what is there and how the next run carries them."""
+    partial = save(study.replicate(number), number, folder, [*earlier, sitting(seconds)])
+    if partial is None:
+        print(f"replicate {number} {why}: its rows' inputs are unfinished, so nothing is saved to carry (the "
+              f"artifacts folder keeps every finished stage)", file=sys.stderr)
+        return
+    left = [key for key in rows(study.profile) if key not in partial["rows"]]
+    print(f"replicate {number} {why}: {len(partial['rows'])} of {len(partial['rows']) + len(left)} rows saved in "
+          f"{folder} (commit it to carry them to another sitting); left: {', '.join(left)}. The same command carries "
+          f"them where the vectors and biLMs come out the same (the same kind of CPU)", file=sys.stderr)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """Within the block, SIGTERM raises KeyboardInterrupt (as Ctrl-C does), so a stopped replicate saves its rows."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        before = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:                                                # not the main thread: leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def join_command(args) -> int:

@@ -101,17 +101,22 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
                 for name in missing))
         return seconds
 
-    def compute_logged(self, plan, missing, say=print, guess=None, prefix: str = "") -> dict[str, float]:
+    def compute_logged(self, plan, missing, say=print, guess=None, prefix: str = "", seconds=None,
+                       stop_before=None) -> dict[str, float]:
         """Compute, in plan order, the stages of `plan` named in `missing` (the others count 0.0 s: read while the
         plan was made), with a line as each starts and ends (its estimate from `guess` where known), each logged in
-        the stage log as `prefix` + its name with the artifacts it wrote; return every stage's seconds."""
-        guess = guess or {}
-        seconds, run, before = {}, stage_log.new_run_id(), stage_log.artifacts_present(self.root)
+        the stage log as `prefix` + its name with the artifacts it wrote; return every stage's seconds, filled into
+        `seconds` where given (so a caller interrupted mid-plan keeps what finished). `stop_before()` is asked before
+        each stage to compute: where it returns True, the stages left are not computed (nor in the result)."""
+        guess, seconds = guess or {}, {} if seconds is None else seconds
+        run, before = stage_log.new_run_id(), stage_log.artifacts_present(self.root)
         shown = prefix.replace("_", " ").rstrip("/") + ", " if prefix else ""
         for number, stage in enumerate(plan, start=1):  # in plan order, so what a stage needs has run before it
             if stage.name not in missing:
-                seconds[stage.name] = 0.0
+                seconds.setdefault(stage.name, 0.0)
                 continue
+            if stop_before is not None and stop_before():
+                break
             say(f"[{number}/{len(plan)}] {shown}{stage.name}: {stage.what} ...")
             started = time.perf_counter()
             self._run(stage)
@@ -158,6 +163,15 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
         if row.arm not in BILM_ARMS:
             return self.static(key)
         return self.elmo(row.method, row.concat_static, row.finetuned, key=key, scratch=row.scratch)
+
+    def row_record_path(self, key: str) -> Path:
+        """Return where the artifacts hold the metrics record of row `key` (a static row's, or an ELMo row's under
+        its biLM: that biLM must be finished)."""
+        row = rows(self.profile)[key]
+        if row.arm not in BILM_ARMS:
+            return self._static_record_path(key)
+        owner = self.scratch_study if row.scratch else self
+        return owner._elmo_record_path(row.method, row.concat_static, owner.bilm.digest, row.finetuned, key)
 
     def results(self) -> dict[str, dict]:
         """Return every model's metrics record, computing what is missing; with several classifier seeds, each

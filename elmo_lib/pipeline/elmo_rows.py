@@ -88,14 +88,17 @@ class ElmoRows:
         self._timed("biLM pretraining", started)
         return PretrainedBiLM(model, log, path, digest)
 
+    def layers_folder(self) -> Path:
+        """Return the folder of the biLM's cached layers (<split>.npy), keyed by the checkpoint's digest."""
+        return self.bilm.checkpoint.parent / f"features-{self.profile.elmo.feature_dtype}-{self.bilm.digest[:16]}"
+
     @cached_property
     def elmo_features(self) -> dict:
         """Return the biLM layers of every split, memory-mapped from a folder keyed by the checkpoint's digest."""
         if self.shared_from("elmo_features"):
             return self.shared_from("elmo_features").elmo_features
 
-        bilm, dtype = self.bilm, self.profile.elmo.feature_dtype
-        folder = bilm.checkpoint.parent / f"features-{dtype}-{bilm.digest[:16]}"
+        bilm, dtype, folder = self.bilm, self.profile.elmo.feature_dtype, self.layers_folder()
         features, started = {}, time.perf_counter()
         for name, split in self.corpus.splits().items():
             path = folder / f"{name}.npy"
