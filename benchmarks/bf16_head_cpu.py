@@ -17,6 +17,7 @@ import torch
 from elmo_lib.classify import BiLSTMMaxPool
 from elmo_lib.device import cpu_has_native_bf16
 from elmo_lib.io import write_json
+from elmo_lib.provenance import cpu_model, git_commit
 
 
 def step_seconds(head: BiLSTMMaxPool, vectors: torch.Tensor, lengths: torch.Tensor, bf16: bool,
@@ -45,7 +46,8 @@ def main() -> None:
             runs["bf16_fed_fp32"].append(step_seconds(head, vectors, lengths, bf16=True))
         except RuntimeError as err:
             runs["bf16_fed_fp32"].append(f"failed: {str(err).splitlines()[0]}")
-    figures = {"native_bf16": cpu_has_native_bf16(), "threads": torch.get_num_threads(),
+    figures = {"cpu": cpu_model(), "git_commit": git_commit(), "torch": torch.__version__,
+               "native_bf16": cpu_has_native_bf16(), "threads": torch.get_num_threads(),
                "batch": [64, 40, 512], "hidden": 128, "seconds_per_step": runs,
                "bf16_fed_bf16_over_fp32": sum(runs["bf16_fed_bf16"]) / sum(runs["fp32"])}
     for name, values in runs.items():
