@@ -112,8 +112,8 @@ def _save(replicate, number: int, folder: Path, sittings: list[dict]) -> dict:
 
 def carry(replicate, number: int, folder: Path, say=print) -> dict | None:
     """Copy the rows saved in `folder` into the replicate's artifacts folder where every input they were trained from
-    has the same digest here; return what partial.json says (None where there is no folder, or where the digests
-    differ, after saying which). Raise ReplicateError where the folder is of another profile or replicate."""
+    has the same digest here and the row's key (its path) is the same; return what partial.json says (None where
+    there is no folder, where the digests differ, after saying which, or where no row's key is the same). Raise ReplicateError where the folder is of another profile or replicate."""
     folder = Path(folder)
     if not (folder / PARTIAL_FILE).is_file():
         return None
@@ -128,15 +128,21 @@ def carry(replicate, number: int, folder: Path, say=print) -> dict | None:
         say(f"{folder}: its {len(partial['rows'])} rows were trained ({where}) from other inputs than this run's "
             f"({', '.join(differ)} differ); computing every row here")
         return None
-    for key, relative in partial["rows"].items():
-        path = replicate.root / relative
-        if sidecar_problem(path) is None:
+    known = rows(replicate.profile)
+    here = {key: str(replicate.row_record_path(key).relative_to(replicate.root)) for key in partial["rows"]
+            if key in known}
+    moved = [key for key, relative in partial["rows"].items() if here.get(key) != relative]
+    carried = [key for key in partial["rows"] if key not in moved]
+    for key in carried:
+        relative = partial["rows"][key]
+        if sidecar_problem(replicate.root / relative) is None:
             continue
         for source in row_files(folder / "rows" / relative):
             if source.is_file():
                 target = replicate.root / source.relative_to(folder / "rows")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, target)
-    say(f"{folder}: carried {len(partial['rows'])} rows trained from the same inputs ({where}): "
-        f"{', '.join(partial['rows']) or 'none'}")
-    return partial
+    say(f"{folder}: carried {len(carried)} rows trained from the same inputs ({where}): {', '.join(carried) or 'none'}"
+        + (f"; {len(moved)} rows are keyed otherwise here (other settings or code), so computed again: "
+           f"{', '.join(moved)}" if moved else ""))
+    return partial if carried else None

@@ -48,6 +48,18 @@ def test_an_interrupted_replicate_carries_its_finished_rows_into_a_new_artifacts
     assert carried["wall_seconds"] == pytest.approx(sum(sum(s["stage_seconds"].values())
                                                         for s in carried["sittings"]), abs=0.1)
 
+    _interrupt_at(monkeypatch, "elmo_frozen")                                 # a row keyed otherwise is not carried
+    assert main(_argv(tiny_dir, tmp_path / "fourth", record.with_name("keyed.json"))) == 130
+    monkeypatch.undo()
+    path = tmp_path / "keyed.partial" / "partial.json"
+    partial = json.loads(path.read_text())
+    partial["rows"]["svd"] = partial["rows"]["svd"].replace("svd/", "svd/0", 1)
+    path.write_text(json.dumps(partial))
+    capsys.readouterr()
+    assert main(_argv(tiny_dir, tmp_path / "fifth", record.with_name("keyed.json"))) == 0
+    out = capsys.readouterr().out
+    assert "carried 2 rows" in out and "1 rows are keyed otherwise here" in out and "svd: done" in out
+
     whole = tmp_path / "whole.json"                                           # the same replicate in one sitting
     assert main(_argv(tiny_dir, tmp_path / "third", whole)) == 0
     straight = json.loads(whole.read_text())
