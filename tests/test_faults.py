@@ -325,7 +325,10 @@ def test_ctrl_c_during_report_is_one_line_and_the_kernel_goes_too(shared_dir, tm
     env = {**os.environ, "AG_NEWS_DIR": str(Path(shared_dir).resolve())}
     run = subprocess.Popen([sys.executable, "-m", "elmo_lib", "report", "--profile", "smoke", "--no-pdf",
                             "--out", str(tmp_path / "report"), "--artifacts", str(tmp_path / "artifacts")],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True,
+                           # as in a terminal's foreground job: a test run started in the background (`cmd &` from
+                           # a script) ignores SIGINT, and so would the report it starts
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not list(tmp_path.glob("artifacts/data/*/vocab.json")):
         time.sleep(0.5)                                 # a notebook is running in its kernel now
