@@ -70,9 +70,14 @@ def finished_rows(replicate) -> dict[str, Path]:
     return found
 
 
-def row_files(path: Path) -> list[Path]:
-    """Return the files a row's record at `path` is kept as: the record, its sidecar, its timing."""
-    return [path, sidecar_path(path), path.parent / "timing.json"]
+def copy_row(relative: str, source_root: Path, target_root: Path) -> None:
+    """Copy the files a row's record at `relative` is kept as (the record, its sidecar, its timing) from under
+    `source_root` to the same place under `target_root`."""
+    path = Path(relative)
+    for name in (path, sidecar_path(path), path.parent / "timing.json"):
+        if (source_root / name).is_file():
+            (target_root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source_root / name, target_root / name)
 
 
 def save(replicate, number: int, folder: Path, sittings: list[dict]) -> dict | None:
@@ -96,11 +101,7 @@ def _save(replicate, number: int, folder: Path, sittings: list[dict]) -> dict:
     relative = {}
     for key, path in found.items():
         relative[key] = str(path.relative_to(replicate.root))
-        for source in row_files(path):
-            if source.is_file():
-                target = staging / "rows" / source.relative_to(replicate.root)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+        copy_row(relative[key], replicate.root, staging / "rows")
     staging.mkdir(parents=True, exist_ok=True)
     partial = {"profile": replicate.profile.name, "replicate": number, "upstream": upstream,
                "rows": relative, "sittings": sittings}
@@ -113,7 +114,8 @@ def _save(replicate, number: int, folder: Path, sittings: list[dict]) -> dict:
 def carry(replicate, number: int, folder: Path, say=print) -> dict | None:
     """Copy the rows saved in `folder` into the replicate's artifacts folder where every input they were trained from
     has the same digest here and the row's key (its path) is the same; return what partial.json says (None where
-    there is no folder, where the digests differ, after saying which, or where no row's key is the same). Raise ReplicateError where the folder is of another profile or replicate."""
+    there is no folder, where the digests differ, after saying which, or where no row's key is the same). Raise
+    ReplicateError where the folder is of another profile or replicate."""
     folder = Path(folder)
     if not (folder / PARTIAL_FILE).is_file():
         return None
@@ -121,27 +123,22 @@ def carry(replicate, number: int, folder: Path, say=print) -> dict | None:
     if (partial["profile"], partial["replicate"]) != (replicate.profile.name, number):
         raise ReplicateError(f"{folder / PARTIAL_FILE}: replicate {partial['replicate']} of profile "
                              f"{partial['profile']}, not replicate {number} of {replicate.profile.name}")
-    here = upstream_digests(replicate)
-    differ = sorted(name for name in {*here, *partial["upstream"]} if here.get(name) != partial["upstream"].get(name))
+    digests = upstream_digests(replicate)
+    differ = sorted(name for name in {*digests, *partial["upstream"]}
+                    if digests.get(name) != partial["upstream"].get(name))
     where = ", ".join(f"{s['machine']['cpu']} at {s['git_commit'][:7]}" for s in partial["sittings"])
     if differ:
         say(f"{folder}: its {len(partial['rows'])} rows were trained ({where}) from other inputs than this run's "
             f"({', '.join(differ)} differ); computing every row here")
         return None
     known = rows(replicate.profile)
-    here = {key: str(replicate.row_record_path(key).relative_to(replicate.root)) for key in partial["rows"]
-            if key in known}
-    moved = [key for key, relative in partial["rows"].items() if here.get(key) != relative]
+    paths = {key: str(replicate.row_record_path(key).relative_to(replicate.root)) for key in partial["rows"]
+             if key in known}
+    moved = [key for key, relative in partial["rows"].items() if paths.get(key) != relative]
     carried = [key for key in partial["rows"] if key not in moved]
     for key in carried:
-        relative = partial["rows"][key]
-        if sidecar_problem(replicate.root / relative) is None:
-            continue
-        for source in row_files(folder / "rows" / relative):
-            if source.is_file():
-                target = replicate.root / source.relative_to(folder / "rows")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, target)
+        if sidecar_problem(replicate.root / paths[key]) is not None:
+            copy_row(paths[key], folder / "rows", replicate.root)
     say(f"{folder}: carried {len(carried)} rows trained from the same inputs ({where}): {', '.join(carried) or 'none'}"
         + (f"; {len(moved)} rows are keyed otherwise here (other settings or code), so computed again: "
            f"{', '.join(moved)}" if moved else ""))

@@ -51,21 +51,23 @@ def compute_replicate(study, number: int, say=print, carried_from: Path | None =
     "replicate_<number>/<stage>"; return each stage's seconds (0.0 for a cached one), filled into `seconds` as they
     finish where given. Between the inputs and the rows, the rows saved in `carried_from` (elmo_lib.carried) are
     carried in where they were trained from the same inputs, and the sittings that trained them are appended to
-    `carried_sittings`. `stop_before()`, asked before each stage, may stop it short."""
+    `carried_sittings`. `stop_before()`, asked before each stage, may stop it short: a stage it left has no seconds."""
     replicate, seconds = study.replicate(number), {} if seconds is None else seconds
     plan = {stage.name: stage for stage in stages(replicate.profile)}
     needed = [plan[name] for name in row_stages(replicate.profile)]
     row_names = set(rows(replicate.profile))
     missing = {stage.name for stage in needed if stage.name not in row_names and not replicate._holds(stage)}
     prefix = f"replicate_{number}/"
-    replicate.compute_logged(needed, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
+    inputs = [stage for stage in needed if stage.name not in row_names]
+    replicate.compute_logged(inputs, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
     if missing - set(seconds):
         return seconds                                                # stopped before the rows' inputs were done
     partial = carry(replicate, number, carried_from, say) if carried_from else None
     if partial is not None and carried_sittings is not None:
         carried_sittings.extend(partial["sittings"])
-    missing = {stage.name for stage in needed if stage.name in row_names and not replicate._holds(stage)}
-    return replicate.compute_logged(needed, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
+    row_plan = [stage for stage in needed if stage.name in row_names]
+    missing = {stage.name for stage in row_plan if not replicate._holds(stage)}
+    return replicate.compute_logged(row_plan, missing, say, prefix=prefix, seconds=seconds, stop_before=stop_before)
 
 
 def sitting(seconds: dict[str, float]) -> dict:
@@ -215,8 +217,7 @@ def replicate_command(args) -> int:
     except KeyboardInterrupt:
         _save_partial(study, args.number, folder, seconds, "interrupted", earlier)
         return 130
-    replicate, row_names = study.replicate(args.number), set(rows(study.profile))
-    if any(not replicate._holds(stage) for stage in stages(replicate.profile) if stage.name in row_names):
+    if set(rows(study.profile)) - set(seconds):                      # a row the budget left unstarted
         _save_partial(study, args.number, folder, seconds, f"stopped: its budget of {args.budget_minutes} min is spent",
                       earlier)
         return 3
