@@ -120,7 +120,8 @@ class Study(StageCache, StaticRows, ElmoRows, Experiments, Serving):
             say(f"[{number}/{len(plan)}] {shown}{stage.name}: {stage.what} ...")
             started = time.perf_counter()
             self._run(stage)
-            seconds[stage.name] = round(time.perf_counter() - started, 1)
+            # to the millisecond: a cached stage counts 0.0, and a tiny stage computed in under 0.05 s must not read so
+            seconds[stage.name] = round(time.perf_counter() - started, 3)
             after = stage_log.artifacts_present(self.root)
             stage_log.append(self.root, {"run": run, "profile": self.profile.name, "stage": prefix + stage.name,
                                          "seconds": seconds[stage.name], "created": sorted(after - before),
