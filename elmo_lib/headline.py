@@ -76,6 +76,22 @@ def results_block(results: dict, figure: str | None = None) -> str:
     return "\n".join(lines + ["", END])
 
 
+def machines_clause(spread: dict) -> str:
+    """Return where a multi-replicate record's replicates ran, as ", on CPU (replicates 1, 2)" joined by "and" (each
+    CPU model with the replicates it ran), with a sentence saying that the spread then holds the CPUs' rounding too
+    where they differ; "" where the record names no CPU."""
+    where: dict[str, list[int]] = {}
+    for number, cpu in enumerate(spread.get("cpus") or [], start=1):
+        where.setdefault(cpu, []).append(number)
+    if not where:
+        return ""
+    named = " and ".join(f"{cpu} (replicate{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))})"
+                         for cpu, numbers in where.items())
+    mixed = (": the spread holds each CPU kind's rounding as well as the seeds (same seeds on two CPU kinds give "
+             "other bytes, docs/design.md)") if len(where) > 1 else ""
+    return f", on {named}{mixed}"
+
+
 def spread_block(spread: dict) -> str:
     """Return the README's spread block for a multi-replicate record (answer_page.spread_record): its provenance,
     every row's test accuracy as mean ± sd with each replicate, and each planned comparison's difference per
@@ -85,7 +101,7 @@ def spread_block(spread: dict) -> str:
     each = " | ".join(f"replicate {n}" for n in numbers)
     lines = [SPREAD_BEGIN, "", f"`{Path(spread['path']).name}`: profile `{spread['profile']}`, {spread['replicates']} "
              f"replicates of the whole pipeline (replicate r adds r − 1 to the seed of SVD, skip-gram, the biLM, the "
-             f"classifier and the frozen λ), commits {commits}.", "",
+             f"classifier and the frozen λ), commits {commits}{machines_clause(spread)}.", "",
              f"| row | test accuracy, mean ± sd | {each} |", "| --- | --- |" + " --- |" * len(numbers)]
     for key in sorted(spread["rows"], key=lambda k: -spread["rows"][k]["test_mean"]):
         row = spread["rows"][key]

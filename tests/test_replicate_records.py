@@ -115,6 +115,11 @@ def test_the_spread_record_is_read_quoted_by_the_answer_and_shown_in_the_readme(
     block = spread_block(spread)
     assert block.startswith(SPREAD_BEGIN) and block.endswith(SPREAD_END)
     assert "| SVD | 0.9100 ± 0.0100 | 0.9000 | 0.9200 | 0.9100 |" in block
+    assert "commits 1111111, 2222222, 3333333, on AMD EPYC (replicates 1, 2, 3)." in block
+    records[0]["machine"] = {"cpu": "Intel Xeon", "torch_threads": 2}  # replicate 3 on another CPU kind
+    mixed = spread_block({**join(records), "path": "benchmarks/replicates_cpu.json"})
+    assert ("on AMD EPYC (replicates 1, 2) and Intel Xeon (replicate 3): the spread holds each CPU kind's rounding "
+            "as well as the seeds") in mixed
     assert ("| ELMo, trainable λ (biLM from skip-gram start) − SVD | +0.67 ± 2.31 | +2.00 | -2.00 | +2.00 | 0.67 | "
             "no difference |") in block
     assert ("A row's test accuracy moves by an sd of 1.00 to 1.53 points over the replicates; a planned difference, "
