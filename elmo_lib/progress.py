@@ -28,7 +28,7 @@ def _in_notebook() -> bool:
 
 
 class LineProgress:
-    """Iterate over `iterable`, writing "desc: n/total unit (rate/s, m:ss left) extra" to standard error at most
+    """Iterate over `iterable`, writing "desc: n/total unit (rate/s or s/unit, m:ss left) extra" to standard error at most
     every `interval` seconds and once at the end when a line was written before."""
 
     def __init__(self, iterable: Iterable[T], desc: str, unit: str, total: int | None, interval: float):
@@ -64,5 +64,7 @@ class LineProgress:
             seconds = int((self.total - self.n) / rate)
             left = f", {seconds // 60}:{seconds % 60:02d} left"
         extra = f" {self.postfix}" if self.postfix else ""
-        print(f"  {self.desc}: {count} {self.unit} ({rate:,.1f} {self.unit}/s{left}){extra}", file=sys.stderr, flush=True)
+        # a step slower than a second reads as seconds per step ("27.4 s/window"), not as "0.0 window/s"
+        speed = f"{rate:,.1f} {self.unit}/s" if rate >= 1 else f"{1 / rate:,.1f} s/{self.unit}"
+        print(f"  {self.desc}: {count} {self.unit} ({speed}{left}){extra}", file=sys.stderr, flush=True)
         self.written = True

@@ -29,6 +29,17 @@ def test_off_a_terminal_progress_writes_whole_lines_with_rate_and_time_left(monk
     assert lines[-1].startswith("  biLM epoch 1/3: 5/5 batch")
 
 
+def test_a_step_slower_than_a_second_reads_as_seconds_per_step(monkeypatch):
+    clock = iter([0.0, 0.0, 27.5, 55.0, 55.0])                        # started, last, two steps of 27.5 s, the end
+    monkeypatch.setattr("elmo_lib.progress.time.perf_counter", lambda: next(clock))
+    err = io.StringIO()
+    with redirect_stderr(err):
+        list(LineProgress(range(2), "skipgram window sweep", "window", 4, interval=0))
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "  skipgram window sweep: 1/4 window (27.5 s/window, 1:22 left)"
+    assert lines[-1] == "  skipgram window sweep: 2/4 window (27.5 s/window, 0:55 left)"
+
+
 def test_a_short_loop_under_the_interval_writes_nothing(monkeypatch):
     monkeypatch.setenv("ELMO_PROGRESS_SECONDS", "30")
     err = io.StringIO()
