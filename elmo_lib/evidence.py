@@ -17,7 +17,7 @@ import numpy as np
 
 from elmo_lib.comparisons import accuracy_interval, planned_comparisons
 from elmo_lib.names import EXTRAS
-from elmo_lib.provenance import cpu_model, git_commit, git_dirty
+from elmo_lib.provenance import cpu_kind, cpu_model, git_commit, git_dirty
 from elmo_lib.registry import BILM_ARMS, label, reference_accuracy
 
 SCHEMA = 2
@@ -47,13 +47,13 @@ def results_record(study, stage_seconds: dict[str, float], notebook_seconds: dic
 
 
 def machine() -> dict:
-    """Return what this process runs on: the CPU model and kind, whether it has native bf16, torch's version and
-    threads, and the CUDA device if any."""
+    """Return what this process runs on: the CPU model and kind (provenance.cpu_kind), whether it has native bf16,
+    torch's version and threads, and the CUDA device if any."""
     import torch
 
     from elmo_lib.device import cpu_has_native_bf16
-    return {"cpu": cpu_model(), "machine": platform.machine(), "native_bf16": cpu_has_native_bf16(),
-            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+    return {"cpu": cpu_model(), "cpu_kind": cpu_kind(), "machine": platform.machine(),
+            "native_bf16": cpu_has_native_bf16(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 

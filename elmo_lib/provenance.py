@@ -43,6 +43,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# the instruction sets that decide which kernels torch, oneDNN and the BLAS pick, so which bytes and speed a run has
+KERNEL_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
+
+
+def cpu_kind(cpuinfo: str | None = None) -> str:
+    """Return what tells two CPUs of one model name apart (two Intel Xeons both read "Intel(R) Xeon(R) Processor"):
+    "family F model M" and which of KERNEL_FLAGS it has, e.g. "family 6 model 167; avx2 avx512f avx512_bf16
+    amx_bf16", from `cpuinfo` (default: /proc/cpuinfo); "" where there is none."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return ""
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        name, _, value = line.partition(":")
+        fields.setdefault(name.strip(), value.strip())
+    flags = set(fields.get("flags", "").split())
+    where = f"family {fields['cpu family']} model {fields['model']}" if {"cpu family", "model"} <= set(fields) else ""
+    return "; ".join(part for part in (where, " ".join(f for f in KERNEL_FLAGS if f in flags)) if part)
+
+
 def manifest(study) -> dict:
     """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
     import torch

@@ -164,3 +164,14 @@ def test_a_replicate_computed_alone_has_the_keys_of_the_same_replicate_in_a_cpu_
     assert alone._classifier_key == complete._classifier_key
     assert alone.profile.pretrain == complete.profile.pretrain and alone.profile.bilm == complete.profile.bilm
     assert alone.profile.elmo == complete.profile.elmo
+
+
+def test_a_record_tells_two_cpus_of_one_model_name_apart():
+    from elmo_lib.evidence import machine
+    from elmo_lib.provenance import cpu_kind
+    xeon = "model name\t: Intel(R) Xeon(R) Processor\ncpu family\t: 6\nmodel\t\t: {}\nflags\t\t: fpu avx2 avx512f {}\n"
+    older, amx = xeon.format(207, "avx512_bf16 avx512_fp16"), xeon.format(167, "avx512_bf16 amx_bf16 amx_tile")
+    assert cpu_kind(older) == "family 6 model 207; avx2 avx512f avx512_bf16"
+    assert cpu_kind(amx) == "family 6 model 167; avx2 avx512f avx512_bf16 amx_bf16"
+    assert cpu_kind("processor\t: 0\nflags\t\t: fpu sse2\n") == ""            # neither a model nor a kernel flag
+    assert machine()["cpu_kind"] == cpu_kind()
