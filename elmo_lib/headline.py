@@ -78,8 +78,8 @@ def results_block(results: dict, figure: str | None = None) -> str:
 
 def machines_clause(spread: dict) -> str:
     """Return where a multi-replicate record's replicates ran, as ", on CPU (replicates 1, 2)" joined by "and" (each
-    CPU model with the replicates it ran), with a sentence saying that the spread then holds the CPUs' rounding too
-    where they differ; "" where the record names no CPU."""
+    CPU model with the replicates it ran), followed, where they differ, by a clause saying that the spread then holds
+    each CPU kind's rounding too; "" where the record names no CPU."""
     where: dict[str, list[int]] = {}
     for number, cpu in enumerate(spread.get("cpus") or [], start=1):
         where.setdefault(cpu, []).append(number)

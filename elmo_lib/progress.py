@@ -28,8 +28,8 @@ def _in_notebook() -> bool:
 
 
 class LineProgress:
-    """Iterate over `iterable`, writing "desc: n/total unit (rate/s or s/unit, m:ss left) extra" to standard error at most
-    every `interval` seconds and once at the end when a line was written before."""
+    """Iterate over `iterable`, writing "desc: n/total unit (rate/s or s/unit, m:ss left) extra" to standard error
+    at most every `interval` seconds and once at the end when a line was written before."""
 
     def __init__(self, iterable: Iterable[T], desc: str, unit: str, total: int | None, interval: float):
         self.iterable, self.desc, self.unit, self.interval = iterable, desc, unit, interval
