@@ -6,7 +6,7 @@ one machine over the same cached inputs.
 Run alone on the machine (timings otherwise mean nothing), with AG_NEWS_DIR set:
 
     python benchmarks/schedule_cpu.py ARTIFACTS [--profile cpu] [--epochs 6 | --set classifier.KEY=VALUE ...]
-                                      [--work DIR] [--out RECORD.json]
+                                      [--rows KEY ...] [--candidate-only] [--work DIR] [--out RECORD.json]
 
 ARTIFACTS holds the profile's vectors, biLMs and cached layers (any earlier report run). Their stage folders are
 linked into the work folder (default: ARTIFACTS-schedule-<profile> beside it, ignored by git), so every classifier here is
@@ -17,6 +17,11 @@ epoch-seconds to reach it and in all, and the test accuracy (reported, never use
 them reads validation. The record names the two "baseline" (the profile's classifier) and "candidate" (its settings
 under `candidate`; `records/2026-12-02-schedule-cpu.json`, made before --set, calls them "plateau", "cosine" and
 `new_schedule`). A later candidate belongs in a fresh --work folder, so that the baseline trains again in its run.
+
+--rows trains only the rows named; --candidate-only trains no baseline (a pilot that compares candidates with each
+other, on validation, before the one chosen is measured against the baseline over every row in the same work folder,
+where the pilot's rows are cached). Each row's figures keep its per-epoch validation accuracies and epoch seconds, so
+a stopping rule can be read off the record later without training.
 """
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ import time
 from pathlib import Path
 
 from elmo_lib.config import get_profile, parse_overrides
+from elmo_lib.errors import TrainingError
 from elmo_lib.io import write_json
-from elmo_lib.provenance import cpu_model, git_commit
+from elmo_lib.provenance import cpu_kind, cpu_model, git_commit
 from elmo_lib.registry import is_baseline, rows
 from elmo_lib.study import Study
 
@@ -52,7 +58,9 @@ def measured(record: dict) -> dict:
     best = record["best_epoch"]
     return {"validation_accuracy": record["validation"]["accuracy"], "test_accuracy": record["test"]["accuracy"],
             "best_epoch": best, "epochs": len(record["history"]), "stop_reason": record.get("stop_reason"),
-            "seconds_to_best": round(sum(seconds[:best]), 1), "seconds_all": round(sum(seconds), 1)}
+            "seconds_to_best": round(sum(seconds[:best]), 1), "seconds_all": round(sum(seconds), 1),
+            "val_accuracy_by_epoch": [round(entry["val_accuracy"], 6) for entry in record["history"]],
+            "epoch_seconds": [round(s, 2) for s in seconds]}
 
 
 def candidate_settings(epochs: int, pairs: list[str]) -> dict:
@@ -67,11 +75,15 @@ def candidate_settings(epochs: int, pairs: list[str]) -> dict:
 
 
 def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | None = None,
-         pairs: list[str] | None = None) -> dict:
-    """Train every classifier row with the profile's classifier and the candidate (resuming from `work`), print each
-    row's figures and write the record to `out`."""
+         pairs: list[str] | None = None, only: list[str] | None = None, candidate_only: bool = False) -> dict:
+    """Train every classifier row (or those in `only`) with the profile's classifier and the candidate (or the
+    candidate alone), resuming from `work`; print each row's figures and write the record to `out`."""
     profile = get_profile(profile_name, {"learning_curve": ()})
     keys = [k for k in rows(profile) if not is_baseline(k)]
+    unknown = sorted(set(only or ()) - set(keys))
+    if unknown:
+        raise SystemExit(f"--rows {unknown[0]}: not a classifier row of profile {profile_name}; choose from {keys}")
+    keys = [k for k in keys if not only or k in only]
     source = Path(artifacts).resolve()
     work = Path(work) if work else source.parent / f"{source.name}-schedule-{profile_name}"
     root = linked_inputs(Path(artifacts), work, set(rows(profile)))
@@ -80,12 +92,29 @@ def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | N
     new_study = old_study.variant(new)
     figures, started = {}, time.perf_counter()
     for key in keys:
-        figures[key] = {"baseline": measured(old_study.result(key)), "candidate": measured(new_study.result(key))}
-        print(key, figures[key], flush=True)
+        if candidate_only:
+            try:
+                figures[key] = {"candidate": measured(new_study.result(key))}
+            except TrainingError as error:  # a pilot's learning rate may be too high: that is a finding, not a crash
+                figures[key] = {"candidate": {"failed": str(error)}}
+                print(f"{key}: {error}", flush=True)
+                continue
+        else:
+            figures[key] = {"baseline": measured(old_study.result(key)), "candidate": measured(new_study.result(key))}
+        print(key, {name: {k: v for k, v in f.items() if not isinstance(v, list)} for name, f in figures[key].items()},
+              flush=True)
+    if candidate_only:
+        record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(),
+                  "candidate": new, "rows": figures, "wall_seconds": round(time.perf_counter() - started, 1)}
+        write_json(out, record)
+        print(f"validation (candidate alone): "
+              f"{ {k: round(f['candidate'].get('validation_accuracy', float('nan')), 4) for k, f in figures.items()} }"
+              f"\nrecord: {out}")
+        return record
     total = {name: {field: round(sum(f[name][field] for f in figures.values()), 1)
                     for field in ("seconds_to_best", "seconds_all")} for name in ("baseline", "candidate")}
-    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "candidate": new,
-              "rows": figures, "total": total,
+    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(),
+              "candidate": new, "rows": figures, "total": total,
               "ratio_all": round(total["candidate"]["seconds_all"] / total["baseline"]["seconds_all"], 3),
               "ratio_to_best": round(total["candidate"]["seconds_to_best"] / total["baseline"]["seconds_to_best"], 3),
               "validation_difference_points": {k: round(100 * (f["candidate"]["validation_accuracy"]
@@ -106,7 +135,10 @@ if __name__ == "__main__":
     parser.add_argument("--epochs", type=int, default=6, help="the default candidate's cosine length")
     parser.add_argument("--set", dest="pairs", action="append", default=[], metavar="classifier.KEY=VALUE",
                         help="the candidate's classifier settings, instead of the cosine over --epochs (repeatable)")
+    parser.add_argument("--rows", nargs="+", metavar="KEY",
+                        help="train only these rows (default: every classifier row)")
+    parser.add_argument("--candidate-only", action="store_true", help="train the candidate alone (a pilot)")
     parser.add_argument("--work", help="where the rows train (default: ARTIFACTS-schedule-<profile> beside ARTIFACTS)")
     parser.add_argument("--out", default=f"benchmarks/records/{time.strftime('%Y-%m-%d')}-schedule-cpu.json")
     args = parser.parse_args()
-    main(args.artifacts, args.profile, args.epochs, args.out, args.work, args.pairs)
+    main(args.artifacts, args.profile, args.epochs, args.out, args.work, args.pairs, args.rows, args.candidate_only)
