@@ -92,20 +92,19 @@ def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | N
     new_study = old_study.variant(new)
     figures, started = {}, time.perf_counter()
     for key in keys:
-        if candidate_only:
-            try:
-                figures[key] = {"candidate": measured(new_study.result(key))}
-            except TrainingError as error:  # a pilot's learning rate may be too high: that is a finding, not a crash
-                figures[key] = {"candidate": {"failed": str(error)}}
-                print(f"{key}: {error}", flush=True)
-                continue
-        else:
-            figures[key] = {"baseline": measured(old_study.result(key)), "candidate": measured(new_study.result(key))}
+        figures[key] = {} if candidate_only else {"baseline": measured(old_study.result(key))}
+        try:
+            figures[key]["candidate"] = measured(new_study.result(key))
+        except TrainingError as error:  # a pilot's learning rate may be too high: that is a finding, not a crash
+            if not candidate_only:
+                raise
+            figures[key]["candidate"] = {"failed": str(error)}
         print(key, {name: {k: v for k, v in f.items() if not isinstance(v, list)} for name, f in figures[key].items()},
               flush=True)
+    head = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(),
+            "candidate": new, "rows": figures}
     if candidate_only:
-        record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(),
-                  "candidate": new, "rows": figures, "wall_seconds": round(time.perf_counter() - started, 1)}
+        record = {**head, "wall_seconds": round(time.perf_counter() - started, 1)}
         write_json(out, record)
         print(f"validation (candidate alone): "
               f"{ {k: round(f['candidate'].get('validation_accuracy', float('nan')), 4) for k, f in figures.items()} }"
@@ -113,8 +112,7 @@ def main(artifacts: str, profile_name: str, epochs: int, out: str, work: str | N
         return record
     total = {name: {field: round(sum(f[name][field] for f in figures.values()), 1)
                     for field in ("seconds_to_best", "seconds_all")} for name in ("baseline", "candidate")}
-    record = {"profile": profile_name, "git_commit": git_commit(), "cpu": cpu_model(), "cpu_kind": cpu_kind(),
-              "candidate": new, "rows": figures, "total": total,
+    record = {**head, "total": total,
               "ratio_all": round(total["candidate"]["seconds_all"] / total["baseline"]["seconds_all"], 3),
               "ratio_to_best": round(total["candidate"]["seconds_to_best"] / total["baseline"]["seconds_to_best"], 3),
               "validation_difference_points": {k: round(100 * (f["candidate"]["validation_accuracy"]

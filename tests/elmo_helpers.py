@@ -1,5 +1,9 @@
-"""A tiny corpus and biLM settings for the ELMo tests."""
+"""What the tests share: a tiny corpus and biLM settings for the ELMo tests, and a benchmark script as a module."""
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -38,3 +42,12 @@ def tiny_pretrain(**overrides) -> PretrainConfig:
     """Return pretraining settings for a few fast steps."""
     base = dict(epochs=2, batch_size=16, lr=3e-3, warmup_steps=2, checkpoint_every=3, seed=5)
     return PretrainConfig(**{**base, **overrides})
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """Return benchmarks/`name`.py loaded as a module (the benchmarks folder is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

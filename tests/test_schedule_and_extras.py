@@ -12,6 +12,7 @@ from elmo_lib.optim import warmup_factor
 from elmo_lib.pipeline.experiments import share_overrides
 from elmo_lib.pipeline.plan import derived_estimates, row_stages, stages
 from elmo_lib.stage_log import made_twice
+from tests.elmo_helpers import load_benchmark
 from tests.test_seeds_and_curves import _train
 
 
@@ -101,12 +102,7 @@ def test_a_replicate_and_the_ablations_are_estimated_from_the_stages_they_repeat
 
 
 def test_a_shorter_patience_stops_where_the_history_of_a_longer_one_says():
-    import importlib.util
-    from pathlib import Path
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "patience_cpu.py"
-    spec = importlib.util.spec_from_file_location("patience_cpu", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_benchmark("patience_cpu")
     values = [0.80, 0.85, 0.84, 0.86, 0.86, 0.85, 0.84]           # patience 3: best epoch 4, stopped at epoch 7
     history = [{"epoch": e, "val_accuracy": v} for e, v in enumerate(values, start=1)]
     assert module.stopped_at(history, 3) == (7, 4)

@@ -1,19 +1,13 @@
 """benchmarks/schedule_cpu.py: what it keeps of a trained row, and the rows it refuses before training anything."""
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-HARNESS = Path(__file__).resolve().parents[1] / "benchmarks" / "schedule_cpu.py"
+from tests.elmo_helpers import load_benchmark
 
 
 def _harness():
-    spec = importlib.util.spec_from_file_location("schedule_cpu", HARNESS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("schedule_cpu")
 
 
 def test_a_rows_figures_keep_its_validation_curve_and_the_seconds_to_its_best_epoch():
