@@ -1,6 +1,10 @@
 """elmo_lib: contextual (ELMo biLM) versus static (SVD, skip-gram) embeddings for AG News classification."""
 __version__ = "0.1.0"
 
+from elmo_lib.blas import pin_openblas_kernels as _pin_openblas_kernels
+
+_pin_openblas_kernels()  # before numpy loads OpenBLAS: the same kernels on every AVX2 and AVX-512 CPU (elmo_lib.blas)
+
 
 def load_classifier(model: str, profile: str = "auto", overrides: dict | None = None, artifacts=None):
     """Return a Predictor for a trained row: `.predict(texts)` gives (class names, probabilities)."""

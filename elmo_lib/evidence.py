@@ -48,12 +48,14 @@ def results_record(study, stage_seconds: dict[str, float], notebook_seconds: dic
 
 def machine() -> dict:
     """Return what this process runs on: the CPU model and kind (provenance.cpu_kind), whether it has native bf16,
-    torch's version and threads, and the CUDA device if any."""
+    numpy's BLAS kernels (elmo_lib.blas), torch's version and threads, and the CUDA device if any."""
     import torch
 
+    from elmo_lib.blas import blas_kernels
     from elmo_lib.device import cpu_has_native_bf16
     return {"cpu": cpu_model(), "cpu_kind": cpu_kind(), "machine": platform.machine(),
-            "native_bf16": cpu_has_native_bf16(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "native_bf16": cpu_has_native_bf16(), "blas_kernels": list(blas_kernels()),
+            "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
             "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
 
 

@@ -69,6 +69,7 @@ def manifest(study) -> dict:
     """Return the run manifest: profile and settings, data files with SHA-256, package versions, device, git commit."""
     import torch
 
+    from elmo_lib.blas import blas_kernels
     from elmo_lib.threads import torch_follows_threads
     versions = {}
     for package in PACKAGES:
@@ -83,5 +84,6 @@ def manifest(study) -> dict:
             "data_files": {split: {"name": Path(f["path"]).name, "sha256": f["sha256"]}
                            for split, f in study.data_files.items()},
             "python": platform.python_version(), "packages": versions, "device": device,
-            "cpu": cpu_model(), "torch_threads": torch.get_num_threads(), "torch_follows_threads": torch_follows_threads(),
+            "cpu": cpu_model(), "blas_kernels": list(blas_kernels()), "torch_threads": torch.get_num_threads(),
+            "torch_follows_threads": torch_follows_threads(),
             "git_commit": git_commit(), "git_dirty": git_dirty()}

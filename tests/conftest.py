@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+import elmo_lib  # noqa: F401  before numpy: it pins OpenBLAS's kernels (elmo_lib.blas)
+
 # what runs in the project's own artifacts/ folder: the notebooks under nbval, and the smoke report's tests
 PROJECT_ARTIFACTS_USERS = ("notebooks/", "tests/test_report_build.py")
 

@@ -6,6 +6,7 @@ thread counts the libraries used, and a control sum that a threaded BLAS rounds 
 import json
 import sys
 
+import elmo_lib  # noqa: F401  before numpy: it pins OpenBLAS's kernels (elmo_lib.blas)
 import numpy as np
 import threadpoolctl
 import torch

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from elmo_lib.blas import blas_key, unpinned_warning
 from elmo_lib.config import settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
@@ -69,13 +70,18 @@ class StageCache:
         """Return what identifies the corpus: the data settings (less the folder name) and file contents."""
         if self.shared_from("data_key"):
             return self.shared_from("data_key").data_key
+        warning = unpinned_warning()
+        if warning:
+            print(f"warning: {warning}")
         return {"artifact_version": ARTIFACT_VERSION,
                 "data": dataclasses.replace(self.profile.data, data_dir=None),
                 "files": {s: f["sha256"] for s, f in self.data_files.items()}, "vocab": self.profile.vocab}
 
     def stage_dir(self, stage: str, *upstream) -> Path:
-        """Return the folder of `stage` for the data plus `upstream` (settings dataclasses, digests)."""
-        return self.root / stage / settings_hash(self.data_key, *upstream)
+        """Return the folder of `stage` for the data plus `upstream` (settings dataclasses, digests), and the BLAS
+        kernels where numpy's are not the pinned ones (elmo_lib.blas)."""
+        kernels = blas_key()
+        return self.root / stage / settings_hash(self.data_key, *upstream, *((kernels,) if kernels else ()))
 
     @cached_property
     def corpus(self) -> Corpus:
