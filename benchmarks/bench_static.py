@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 
+import elmo_lib  # noqa: F401  first: it pins numpy's BLAS kernels before numpy loads (elmo_lib.blas)
 import numpy as np
 
 

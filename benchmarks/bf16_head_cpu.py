@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import time
 
+import elmo_lib  # noqa: F401  first: it pins numpy's BLAS kernels before numpy loads (elmo_lib.blas)
 import torch
 
 from elmo_lib.classify import BiLSTMMaxPool

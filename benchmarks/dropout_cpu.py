@@ -15,6 +15,7 @@ import sys
 import time
 from pathlib import Path
 
+import elmo_lib  # noqa: F401  first: it pins numpy's BLAS kernels before numpy loads (elmo_lib.blas)
 from torch import nn
 
 ORDER = ("bernoulli", "uniform", "uniform", "bernoulli")

@@ -12,6 +12,7 @@ import json
 import time
 from pathlib import Path
 
+import elmo_lib  # noqa: F401  first: it pins numpy's BLAS kernels before numpy loads (elmo_lib.blas)
 import torch
 
 from elmo_lib.config import BiLMConfig, get_profile

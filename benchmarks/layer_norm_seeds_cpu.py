@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import elmo_lib  # noqa: F401  first: it pins numpy's BLAS kernels before numpy loads (elmo_lib.blas)
 import numpy as np
 
 from elmo_lib.config import get_profile

@@ -92,3 +92,12 @@ def test_the_warning_names_the_kernels_and_the_fix(monkeypatch):
 def test_records_name_the_kernels_that_ran():
     from elmo_lib.evidence import machine
     assert machine()["blas_kernels"] == list(blas.blas_kernels()) and blas.blas_kernels()
+
+
+def test_every_benchmark_imports_elmo_lib_before_numpy_loads():
+    import re
+    from pathlib import Path
+    heavy = re.compile(r"^(?:import|from) (numpy|scipy|sklearn|gensim|pandas|torch|elmo_lib)\b", re.M)
+    for script in sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")):
+        first = heavy.search(script.read_text(encoding="utf-8"))
+        assert first is None or first.group(1) == "elmo_lib", f"{script.name} imports {first.group(1)} before elmo_lib"
