@@ -7,7 +7,8 @@ on one machine with and without $OPENBLAS_CORETYPE set (docs/results-history.md,
 OpenBLAS reads $OPENBLAS_CORETYPE once, when it loads, so `pin_openblas_kernels` runs when elmo_lib is imported
 (before numpy, in the CLI, the notebooks and the tests). A process whose OpenBLAS runs other kernels anyway (numpy
 imported before elmo_lib, a CPU without AVX2, another BLAS) is not refused: its stages are keyed by the kernels
-that ran (`blas_key`), so its results never mix with the pinned ones.
+that ran (`blas_key`), so its results never mix with the pinned ones; the stages numpy computes name the kernels in
+their keys always (`kernels_key`), so a cache made before the pin by other kernels is computed again.
 """
 from __future__ import annotations
 
@@ -52,6 +53,13 @@ def blas_kernels() -> tuple[str, ...]:
     from threadpoolctl import threadpool_info
     return tuple(sorted({f"{lib['internal_api']}:{lib.get('architecture') or 'unknown'}"
                          for lib in threadpool_info() if lib["user_api"] == "blas"}))
+
+
+def kernels_key() -> dict:
+    """Return {"blas_kernels": [...]}, which the key of every stage computed by numpy, scipy or scikit-learn (static
+    vectors, baselines, probes) names even where they are pinned: their caches made by other kernels, before the pin
+    too, are never read as this process's. A stage above them is keyed by their bytes."""
+    return {"blas_kernels": list(blas_kernels())}
 
 
 def blas_key() -> dict:

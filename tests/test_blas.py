@@ -9,6 +9,7 @@ import pytest
 
 from elmo_lib import blas
 from elmo_lib.config import get_profile
+from elmo_lib.plugins import row_settings
 from elmo_lib.study import Study
 
 AVX2_CPU = "processor\t: 0\nflags\t\t: fpu sse2 avx fma avx2 bmi2\n"
@@ -67,10 +68,17 @@ def test_where_openblas_picks_other_kernels_they_round_otherwise_so_the_pin_is_n
 
 def test_stages_computed_by_other_kernels_are_cached_apart(monkeypatch, tiny_dir):
     study = Study(get_profile("smoke", {"data.data_dir": str(tiny_dir)}), tiny_dir / "artifacts")
-    monkeypatch.setattr("elmo_lib.pipeline.cache.blas_key", lambda: {})
-    pinned = study.stage_dir("svd_embeddings")
-    monkeypatch.setattr("elmo_lib.pipeline.cache.blas_key", lambda: {"blas_kernels": ["openblas:SkylakeX"]})
-    assert study.stage_dir("svd_embeddings") != pinned
+    monkeypatch.setattr(blas, "blas_kernels", lambda: ("openblas:Haswell",))
+    pinned = {"bilm": study.stage_dir("bilm"), "vectors": study._vectors_path("svd"),
+              "tfidf": study._static_record_path("tfidf")}
+    # where numpy runs the pinned kernels, a torch stage keeps its key; the stages numpy computes name the kernels,
+    # so their caches from before the pin (keyed by their settings alone) are not read
+    assert pinned["vectors"].parents[1] != study.stage_dir("svd_embeddings", row_settings(study.profile, "svd"))
+    assert pinned["tfidf"].parent != study.stage_dir("tfidf", row_settings(study.profile, "tfidf"))
+    monkeypatch.setattr(blas, "blas_kernels", lambda: ("openblas:SkylakeX",))
+    for name, path in {"bilm": study.stage_dir("bilm"), "vectors": study._vectors_path("svd"),
+                       "tfidf": study._static_record_path("tfidf")}.items():
+        assert path != pinned[name], name
 
 
 def test_the_warning_names_the_kernels_and_the_fix(monkeypatch):

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from elmo_lib.batching import SubsetSource, TokenIdSource, nested_subset
+from elmo_lib.blas import kernels_key
 from elmo_lib.classify import train_and_record
 from elmo_lib.embeddings.static import StaticEmbeddings, StaticEncoder
 from elmo_lib.embeddings.sweep import sweep_windows
@@ -70,7 +71,10 @@ class StaticRows:
 
     def _static_record_path(self, method: str) -> Path:
         cfg, fraction = row_settings(self.profile, method), self.profile.classifier.train_fraction
-        upstream = ((cfg, fraction) if fraction else (cfg,)) if is_baseline(method) else (cfg, *self._classifier_key)
+        if is_baseline(method):  # computed by numpy and scikit-learn: keyed by their BLAS kernels too
+            upstream = (cfg, fraction, kernels_key()) if fraction else (cfg, kernels_key())
+        else:
+            upstream = (cfg, *self._classifier_key)
         return self.stage_dir(method, *upstream) / "metrics.json"
 
     def _labelled_subset(self):
@@ -106,7 +110,8 @@ class StaticRows:
         return record
 
     def _vectors_path(self, method: str) -> Path:
-        return self.stage_dir(f"{method}_embeddings", row_settings(self.profile, method)) / "embeddings" / "vectors.npy"
+        return (self.stage_dir(f"{method}_embeddings", row_settings(self.profile, method), kernels_key())
+                / "embeddings" / "vectors.npy")
 
     def _vectors_digest(self, method: str) -> str:
         path = self._vectors_path(method)
