@@ -65,8 +65,7 @@ def kernels_key() -> dict:
 def blas_key() -> dict:
     """Return what a stage's cache key adds for the BLAS kernels: {} where every BLAS runs the pinned OpenBLAS
     kernels, else {"blas_kernels": [...]}, so stages computed by other kernels never share a cache folder."""
-    kernels = blas_kernels()
-    return {} if kernels == (f"openblas:{PINNED_CORE}",) else {"blas_kernels": list(kernels)}
+    return {} if blas_kernels() == (f"openblas:{PINNED_CORE}",) else kernels_key()
 
 
 def unpinned_warning() -> str | None:

@@ -2,8 +2,10 @@
 machine's kernels (OPENBLAS_CORETYPE=Haswell), and a process whose kernels are other anyway caches apart."""
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -104,8 +106,6 @@ def test_records_name_the_kernels_that_ran():
 
 
 def test_every_benchmark_imports_elmo_lib_before_numpy_loads():
-    import re
-    from pathlib import Path
     heavy = re.compile(r"^(?:import|from) (numpy|scipy|sklearn|gensim|pandas|torch|elmo_lib)\b", re.M)
     for script in sorted((Path(__file__).resolve().parents[1] / "benchmarks").glob("*.py")):
         first = heavy.search(script.read_text(encoding="utf-8"))
