@@ -1,9 +1,10 @@
 """Time one classifier-head step (BiLSTM max-pool, forward and backward) on CPU in float32 and under bf16 autocast.
 
-    python benchmarks/bf16_head_cpu.py [out.json] [--batches 64 128 256]
+    python benchmarks/bf16_head_cpu.py [out.json] [--batches 64 128 256] [--hidden 128 64]
 
 The batch has the cpu profile's shape over ELMo layers: 64 documents (or each of --batches), 40 tokens, 512
-features, hidden 128; a larger batch asks whether the head's GEMMs run more documents a second (AMX tiles want rows).
+features, hidden 128 (or each of --hidden); a larger batch asks whether the head's GEMMs run more documents a second
+(AMX tiles want rows), a narrower head how much of a step its width costs.
 Under bf16 autocast the head is fed both ways the study feeds it: bf16 vectors (the ELMo mix casts to bf16) and
 float32 vectors (static rows' embeddings). On a CPU without native bf16 units oneDNN has no bf16 LSTM, so the
 float32-fed run may fail; this script records that instead of stopping. Order per batch: fp32, bf16, fp32, bf16 (run
@@ -59,20 +60,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("out", nargs="?", help="write the record here")
     parser.add_argument("--batches", type=int, nargs="+", default=[64], help="documents a step (default 64)")
+    parser.add_argument("--hidden", type=int, nargs="+", default=[128], help="the head's LSTM width (default 128)")
     args = parser.parse_args()
-    torch.manual_seed(0)
-    head = BiLSTMMaxPool(512, 128)
-    by_batch = {str(documents): time_batch(head, documents) for documents in args.batches}
+    by_hidden = {}
+    for hidden in args.hidden:
+        torch.manual_seed(0)
+        head = BiLSTMMaxPool(512, hidden)
+        by_hidden[str(hidden)] = {str(documents): time_batch(head, documents) for documents in args.batches}
+    by_batch = by_hidden[str(args.hidden[0])]
     figures = {"cpu": cpu_model(), "cpu_kind": cpu_kind(), "git_commit": git_commit(), "torch": torch.__version__,
-               "native_bf16": cpu_has_native_bf16(), "threads": torch.get_num_threads(), "hidden": 128,
-               **by_batch[str(args.batches[0])], "by_batch": by_batch}
-    for documents, found in by_batch.items():
-        for name, values in found["seconds_per_step"].items():
-            shown = [f"{v * 1000:.1f} ms" if isinstance(v, float) else v for v in values]
-            each = found["ms_per_document"].get(name)
-            print(f"batch {documents:>4} {name:>14}: {', '.join(shown)}"
-                  + (f" ({each:.2f} ms a document)" if each is not None else ""))
-        print(f"batch {documents:>4}: bf16 (fed bf16) / fp32: {found['bf16_fed_bf16_over_fp32']:.2f}x")
+               "native_bf16": cpu_has_native_bf16(), "threads": torch.get_num_threads(), "hidden": args.hidden[0],
+               **by_batch[str(args.batches[0])], "by_batch": by_batch,
+               **({"by_hidden": by_hidden} if len(args.hidden) > 1 else {})}
+    for hidden, found_by_batch in by_hidden.items():
+        for documents, found in found_by_batch.items():
+            for name, values in found["seconds_per_step"].items():
+                shown = [f"{v * 1000:.1f} ms" if isinstance(v, float) else v for v in values]
+                each = found["ms_per_document"].get(name)
+                print(f"hidden {hidden:>4} batch {documents:>4} {name:>14}: {', '.join(shown)}"
+                      + (f" ({each:.2f} ms a document)" if each is not None else ""))
+            print(f"hidden {hidden:>4} batch {documents:>4}: bf16 (fed bf16) / fp32: "
+                  f"{found['bf16_fed_bf16_over_fp32']:.2f}x")
     print(f"native bf16: {figures['native_bf16']}")
     if args.out:
         write_json(args.out, figures)

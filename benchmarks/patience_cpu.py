@@ -6,15 +6,23 @@ keeps and the epoch-seconds it spends. Where p keeps the same best epoch it keep
 test accuracy; where it keeps an earlier epoch the test accuracy is not in the history, and the record says so
 (None) rather than guess.
 
-    python benchmarks/patience_cpu.py ARTIFACTS [--profile cpu] [--replicates 1 2 3] [--patience 1 2] [--out RECORD.json]
+The same histories bound every stopping rule on this trajectory, with hindsight: a rule that keeps a validation
+accuracy within `--within` points of the row's best must train at least to the first epoch that reaches it. The
+record's `hindsight` gives that epoch per row and the epoch-seconds to it, against the trained rows' epoch-seconds to
+their best epoch and in all; no rule that only stops sooner can spend less.
+
+    python benchmarks/patience_cpu.py ARTIFACTS [--profile cpu] [--replicates 1 2 3] [--patience 1 2] [--within 0.3]
+                                      [--median-seconds] [--out RECORD.json]
 
 ARTIFACTS holds the profile's trained rows (a report run, `elmo-lib replicate N`); nothing is computed. Timings are
-the rows' own epoch seconds, so the ratio compares epochs of one run on one machine.
+the rows' own epoch seconds, so the ratio compares epochs of one run on one machine; with --median-seconds each epoch
+counts as its row's median epoch (for rows trained while other work shared the machine, which slowed some epochs).
 """
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from statistics import median
 
 from elmo_lib.config import get_profile
 from elmo_lib.io import write_json
@@ -46,12 +54,38 @@ def under_patience(record: dict, patience: int) -> dict:
             "test_accuracy": record["test"]["accuracy"] if same else None, "same_weights": same}
 
 
+def first_within(history: list[dict], points: float) -> int:
+    """Return the first epoch (from 1) whose validation accuracy is within `points` percentage points of the
+    history's best: the earliest any stopping rule on this trajectory can stop and keep that accuracy."""
+    best = max(entry["val_accuracy"] for entry in history)
+    return next(entry["epoch"] for entry in history if entry["val_accuracy"] >= best - points / 100)
+
+
+def with_median_seconds(record: dict) -> dict:
+    """Return `record` with each epoch's seconds replaced by the median of its row's epochs."""
+    seconds = record["epoch_seconds"]
+    return {**record, "epoch_seconds": [median(seconds)] * len(seconds)}
+
+
+def hindsight(record: dict, points: float) -> dict:
+    """Return the hindsight bound of a trained row: the first epoch within `points` of its best, its validation
+    accuracy, and the epoch-seconds to it, to the trained best epoch and in all."""
+    epoch, seconds = first_within(record["history"], points), record["epoch_seconds"]
+    return {"epoch": epoch, "validation_accuracy": record["history"][epoch - 1]["val_accuracy"],
+            "seconds": round(sum(seconds[:epoch]), 1), "seconds_to_best": round(sum(seconds[:record["best_epoch"]]), 1),
+            "seconds_all": round(sum(seconds), 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("artifacts", type=Path)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--replicates", type=int, nargs="+", default=[1])
     parser.add_argument("--patience", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--within", type=float, default=0.3,
+                        help="points of validation accuracy the hindsight bound may lose (default 0.3)")
+    parser.add_argument("--median-seconds", action="store_true",
+                        help="count each epoch as its row's median epoch seconds")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     profile = get_profile(args.profile, {"replicates": max(args.replicates)})
@@ -63,15 +97,20 @@ def main() -> None:
     study.compute_missing = False  # read what is trained; a missing row is an error naming it
     keys = [key for key in rows(profile) if not is_baseline(key)]
     found, totals = {}, {"trained": 0.0, **{str(p): 0.0 for p in args.patience}}
+    bound = {"seconds": 0.0, "seconds_to_best": 0.0, "seconds_all": 0.0}
     for number in args.replicates:
         for key in keys:
             record = study.replicate(number).result(key)
+            record = with_median_seconds(record) if args.median_seconds else record
             entry = {"trained": {"epochs": len(record["history"]), "best_epoch": record["best_epoch"],
                                  "validation_accuracy": record["validation"]["accuracy"],
                                  "seconds": round(sum(record["epoch_seconds"]), 1),
                                  "test_accuracy": record["test"]["accuracy"]},
-                     **{str(p): under_patience(record, p) for p in args.patience}}
+                     **{str(p): under_patience(record, p) for p in args.patience},
+                     "hindsight": hindsight(record, args.within)}
             found[f"replicate {number}/{key}"] = entry
+            for field in bound:
+                bound[field] += entry["hindsight"][field]
             totals["trained"] += entry["trained"]["seconds"]
             for p in args.patience:
                 totals[str(p)] += entry[str(p)]["seconds"]
@@ -86,11 +125,20 @@ def main() -> None:
         print(f"patience {p} against {trained}: epoch-seconds {ratios[p]:.3f}; largest validation loss "
               f"{lost[p]:.2f} points; same weights in {sum(e[str(p)]['same_weights'] for e in found.values())} of "
               f"{len(found)} rows")
+    bound_ratio = {"to_best": bound["seconds"] / bound["seconds_to_best"], "all": bound["seconds"] / bound["seconds_all"]}
+    print(f"hindsight (the first epoch within {args.within} points of each row's best): "
+          f"{bound['seconds']:.1f} epoch-seconds, {bound_ratio['to_best']:.3f} of the trained rows' epoch-seconds to "
+          f"their best epoch ({bound['seconds_to_best']:.1f}) and {bound_ratio['all']:.3f} of all they ran "
+          f"({bound['seconds_all']:.1f})")
     if args.out:
         write_json(args.out, {"profile": args.profile, "git_commit": git_commit(), "cpu": cpu_model(),
-                              "trained_patience": trained, "rows": found, "seconds": totals,
+                              "trained_patience": trained, "median_seconds": args.median_seconds,
+                              "rows": found, "seconds": totals,
                               "ratio": {str(p): r for p, r in ratios.items()},
-                              "largest_validation_loss_points": {str(p): v for p, v in lost.items()}})
+                              "largest_validation_loss_points": {str(p): v for p, v in lost.items()},
+                              "hindsight": {"within_points": args.within, "seconds": {k: round(v, 1) for k, v in
+                                                                                     bound.items()},
+                                            "ratio": bound_ratio}})
 
 
 if __name__ == "__main__":

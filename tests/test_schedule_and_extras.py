@@ -113,3 +113,18 @@ def test_a_shorter_patience_stops_where_the_history_of_a_longer_one_says():
                                                 "seconds": 60.0, "test_accuracy": 0.9, "same_weights": True}
     early = module.under_patience(record, 1)
     assert early["test_accuracy"] is None and early["validation_accuracy"] == 0.85 and early["seconds"] == 30.0
+
+
+def test_the_hindsight_bound_stops_at_the_first_epoch_within_the_tolerance():
+    module = load_benchmark("patience_cpu")
+    values = [0.80, 0.855, 0.84, 0.86, 0.858, 0.85]                # best 0.86 at epoch 4
+    history = [{"epoch": e, "val_accuracy": v} for e, v in enumerate(values, start=1)]
+    assert module.first_within(history, 0.3) == 4                 # 0.855 is 0.5 points below: not within 0.3
+    assert module.first_within(history, 0.5) == 2
+    assert module.first_within(history, 0.0) == 4
+    record = {"history": history, "best_epoch": 4, "epoch_seconds": [10.0, 12.0, 11.0, 50.0, 13.0, 9.0]}
+    assert module.hindsight(record, 0.5) == {"epoch": 2, "validation_accuracy": 0.855, "seconds": 22.0,
+                                             "seconds_to_best": 83.0, "seconds_all": 105.0}
+    steady = module.with_median_seconds(record)                   # the slowed epoch counts as the row's median
+    assert steady["epoch_seconds"] == [11.5] * 6 and steady["history"] is history
+    assert module.hindsight(steady, 0.5)["seconds"] == 23.0
