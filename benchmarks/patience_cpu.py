@@ -97,7 +97,6 @@ def main() -> None:
     study.compute_missing = False  # read what is trained; a missing row is an error naming it
     keys = [key for key in rows(profile) if not is_baseline(key)]
     found, totals = {}, {"trained": 0.0, **{str(p): 0.0 for p in args.patience}}
-    bound = {"seconds": 0.0, "seconds_to_best": 0.0, "seconds_all": 0.0}
     for number in args.replicates:
         for key in keys:
             record = study.replicate(number).result(key)
@@ -109,8 +108,6 @@ def main() -> None:
                      **{str(p): under_patience(record, p) for p in args.patience},
                      "hindsight": hindsight(record, args.within)}
             found[f"replicate {number}/{key}"] = entry
-            for field in bound:
-                bound[field] += entry["hindsight"][field]
             totals["trained"] += entry["trained"]["seconds"]
             for p in args.patience:
                 totals[str(p)] += entry[str(p)]["seconds"]
@@ -125,6 +122,8 @@ def main() -> None:
         print(f"patience {p} against {trained}: epoch-seconds {ratios[p]:.3f}; largest validation loss "
               f"{lost[p]:.2f} points; same weights in {sum(e[str(p)]['same_weights'] for e in found.values())} of "
               f"{len(found)} rows")
+    bound = {field: sum(e["hindsight"][field] for e in found.values())
+             for field in ("seconds", "seconds_to_best", "seconds_all")}
     bound_ratio = {"to_best": bound["seconds"] / bound["seconds_to_best"], "all": bound["seconds"] / bound["seconds_all"]}
     print(f"hindsight (the first epoch within {args.within} points of each row's best): "
           f"{bound['seconds']:.1f} epoch-seconds, {bound_ratio['to_best']:.3f} of the trained rows' epoch-seconds to "

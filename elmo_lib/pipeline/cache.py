@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from elmo_lib.blas import blas_key, unpinned_warning
+from elmo_lib.blas import blas_key, kernels_key, unpinned_warning
 from elmo_lib.config import settings_hash
 from elmo_lib.corpus import Corpus, build_corpus
 from elmo_lib.data import SPLITS, split_path
@@ -77,10 +77,11 @@ class StageCache:
                 "data": dataclasses.replace(self.profile.data, data_dir=None),
                 "files": {s: f["sha256"] for s, f in self.data_files.items()}, "vocab": self.profile.vocab}
 
-    def stage_dir(self, stage: str, *upstream) -> Path:
+    def stage_dir(self, stage: str, *upstream, by_blas: bool = False) -> Path:
         """Return the folder of `stage` for the data plus `upstream` (settings dataclasses, digests), and the BLAS
-        kernels where numpy's are not the pinned ones (elmo_lib.blas)."""
-        kernels = blas_key()
+        kernels (elmo_lib.blas): always for a stage numpy, scipy or scikit-learn computes (`by_blas`), else only
+        where numpy's kernels are not the pinned ones."""
+        kernels = kernels_key() if by_blas else blas_key()
         return self.root / stage / settings_hash(self.data_key, *upstream, *((kernels,) if kernels else ()))
 
     @cached_property

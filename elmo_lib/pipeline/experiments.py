@@ -8,7 +8,6 @@ import functools
 import time
 
 from elmo_lib.batching import nested_subset
-from elmo_lib.blas import kernels_key
 from elmo_lib.checkpoint import load_checkpoint
 from elmo_lib.config import apply_overrides, parse_overrides
 from elmo_lib.device import choose_device
@@ -45,7 +44,7 @@ class Experiments:
         """Return the mean-pool logistic-regression probe of every biLM layer and static vector set, cached."""
         statics = [m for m in self.profile.static_methods if m in vector_methods()]
         path = self.stage_dir("probes", self.bilm.digest, *(row_settings(self.profile, m) for m in statics),
-                              kernels_key()) / "probes.json"
+                              by_blas=True) / "probes.json"
 
         def compute() -> dict:
             started = time.perf_counter()
@@ -60,7 +59,7 @@ class Experiments:
         """Return, for every biLM epoch, its validation perplexity and the mean-pool probes of its layers
         (from the weights kept after that epoch), cached beside the checkpoint's other stages."""
         bilm, corpus, documents = self.bilm, self.corpus, self.profile.epoch_curve_documents
-        path = self.stage_dir("epoch_curve", bilm.digest, documents, kernels_key()) / "epoch_curve.json"
+        path = self.stage_dir("epoch_curve", bilm.digest, documents, by_blas=True) / "epoch_curve.json"
 
         def compute() -> dict:
             started, device = time.perf_counter(), choose_device(self.profile.pretrain.device, announce=False)

@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from elmo_lib.batching import SubsetSource, TokenIdSource, nested_subset
-from elmo_lib.blas import kernels_key
 from elmo_lib.classify import train_and_record
 from elmo_lib.embeddings.static import StaticEmbeddings, StaticEncoder
 from elmo_lib.embeddings.sweep import sweep_windows
@@ -72,10 +71,8 @@ class StaticRows:
     def _static_record_path(self, method: str) -> Path:
         cfg, fraction = row_settings(self.profile, method), self.profile.classifier.train_fraction
         if is_baseline(method):  # computed by numpy and scikit-learn: keyed by their BLAS kernels too
-            upstream = (cfg, fraction, kernels_key()) if fraction else (cfg, kernels_key())
-        else:
-            upstream = (cfg, *self._classifier_key)
-        return self.stage_dir(method, *upstream) / "metrics.json"
+            return self.stage_dir(method, *((cfg, fraction) if fraction else (cfg,)), by_blas=True) / "metrics.json"
+        return self.stage_dir(method, cfg, *self._classifier_key) / "metrics.json"
 
     def _labelled_subset(self):
         """Return the indices of the training documents the classifiers learn from (all, or the nested
@@ -110,7 +107,7 @@ class StaticRows:
         return record
 
     def _vectors_path(self, method: str) -> Path:
-        return (self.stage_dir(f"{method}_embeddings", row_settings(self.profile, method), kernels_key())
+        return (self.stage_dir(f"{method}_embeddings", row_settings(self.profile, method), by_blas=True)
                 / "embeddings" / "vectors.npy")
 
     def _vectors_digest(self, method: str) -> str:
